@@ -1,0 +1,260 @@
+/* arena.c: bump allocation in big blocks, freed all at once.  gradc is a
+ * short-lived compiler: nothing is freed on its own, everything goes with
+ * arena_free() at the end of the compilation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradc.h"
+
+enum { BLOCK_SIZE = 64 * 1024 };
+
+/* Strictest alignment of anything gradc allocates (C99 has no max_align_t). */
+typedef union Align {
+    long double ld;
+    long long ll;
+    void *p;
+} Align;
+
+typedef struct Block {
+    struct Block *next;
+    size_t used, size;
+    Align data[];
+} Block;
+
+struct Arena {
+    Block *head;
+};
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("gradc: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void *xmalloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p) {
+        fputs("gradc: error: out of memory\n", stderr);
+        exit(1);
+    }
+    return p;
+}
+
+Arena *arena_new(void)
+{
+    Arena *arena = xmalloc(sizeof *arena);
+    arena->head = NULL;
+    return arena;
+}
+
+void arena_free(Arena *arena)
+{
+    if (!arena)
+        return;
+    for (Block *b = arena->head, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(arena);
+}
+
+static Block *block_new(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(Block))
+        die("error: out of memory");
+    Block *b = xmalloc(sizeof(Block) + size);
+    b->used = 0;
+    b->size = size;
+    return b;
+}
+
+void *arena_alloc(Arena *arena, size_t size)
+{
+    size_t align = sizeof(Align);
+    if (size > SIZE_MAX - align)
+        die("error: out of memory");
+    size = (size + align - 1) / align * align;
+    Block *b = arena->head;
+    if (!b || b->size - b->used < size) {
+        if (size > BLOCK_SIZE / 4) {
+            /* A big request gets a block of its own behind the current one,
+             * so the current block's free space is not wasted. */
+            Block *big = block_new(size);
+            big->used = size;
+            if (b) {
+                big->next = b->next;
+                b->next = big;
+            } else {
+                big->next = NULL;
+                arena->head = big;
+            }
+            memset(big->data, 0, size);
+            return big->data;
+        }
+        b = block_new(BLOCK_SIZE);
+        b->next = arena->head;
+        arena->head = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strndup(Arena *arena, const char *s, size_t len)
+{
+    char *p = arena_alloc(arena, len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *arena_strdup(Arena *arena, const char *s)
+{
+    return arena_strndup(arena, s, strlen(s));
+}
+
+char *arena_printf(Arena *arena, const char *fmt, ...)
+{
+    Buf buf;
+    va_list ap;
+    buf_init(&buf, arena);
+    va_start(ap, fmt);
+    buf_vprintf(&buf, fmt, ap);
+    va_end(ap);
+    return buf.data;
+}
+
+void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
+                   size_t elem_size)
+{
+    if (need <= *cap)
+        return;
+    size_t new_cap = *cap ? *cap : 8;
+    while (new_cap < need) {
+        if (new_cap > SIZE_MAX / 2 / elem_size)
+            die("error: out of memory");
+        new_cap *= 2;
+    }
+    void **slot = items;
+    void *grown = arena_alloc(arena, new_cap * elem_size);
+    if (*cap)
+        memcpy(grown, *slot, *cap * elem_size);
+    *slot = grown;
+    *cap = new_cap;
+}
+
+/* ---- Buf ---- */
+
+void buf_init(Buf *buf, Arena *arena)
+{
+    buf->arena = arena;
+    buf->len = 0;
+    buf->cap = 0;
+    buf->data = NULL;
+    arena_reserve(arena, &buf->data, &buf->cap, 256, 1);
+    buf->data[0] = '\0';
+}
+
+void buf_putn(Buf *buf, const char *s, size_t n)
+{
+    arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + n + 1, 1);
+    memcpy(buf->data + buf->len, s, n);
+    buf->len += n;
+    buf->data[buf->len] = '\0';
+}
+
+void buf_putc(Buf *buf, char c)
+{
+    buf_putn(buf, &c, 1);
+}
+
+void buf_puts(Buf *buf, const char *s)
+{
+    buf_putn(buf, s, strlen(s));
+}
+
+void buf_vprintf(Buf *buf, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        die("internal error: bad format '%s'", fmt);
+    arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + (size_t)n + 1, 1);
+    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    buf->len += (size_t)n;
+}
+
+void buf_printf(Buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(buf, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- StrMap ---- */
+
+static size_t hash_string(const char *s)
+{
+    size_t h = 14695981039346656037u & SIZE_MAX;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (1099511628211u & SIZE_MAX);
+    return h;
+}
+
+void strmap_init(StrMap *map, Arena *arena)
+{
+    map->arena = arena;
+    map->cap = 64;
+    map->used = 0;
+    map->keys = arena_alloc(arena, map->cap * sizeof *map->keys);
+    map->values = arena_alloc(arena, map->cap * sizeof *map->values);
+}
+
+static size_t strmap_slot(const char *const *keys, size_t cap, const char *key)
+{
+    size_t i = hash_string(key) & (cap - 1);
+    while (keys[i] && strcmp(keys[i], key) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+int *strmap_find(const StrMap *map, const char *key)
+{
+    size_t i = strmap_slot(map->keys, map->cap, key);
+    return map->keys[i] ? &map->values[i] : NULL;
+}
+
+void strmap_put(StrMap *map, const char *key, int value)
+{
+    if ((map->used + 1) * 2 > map->cap) {
+        size_t cap = map->cap * 2;
+        const char **keys = arena_alloc(map->arena, cap * sizeof *keys);
+        int *values = arena_alloc(map->arena, cap * sizeof *values);
+        for (size_t i = 0; i < map->cap; i++) {
+            if (!map->keys[i])
+                continue;
+            size_t j = strmap_slot(keys, cap, map->keys[i]);
+            keys[j] = map->keys[i];
+            values[j] = map->values[i];
+        }
+        map->keys = keys;
+        map->values = values;
+        map->cap = cap;
+    }
+    size_t i = strmap_slot(map->keys, map->cap, key);
+    if (!map->keys[i]) {
+        map->keys[i] = key;
+        map->used++;
+    }
+    map->values[i] = value;
+}

@@ -1,0 +1,358 @@
+/* gradc.h: the compiler's data structures and each stage's API.
+ *
+ * The pipeline (see main.c) is
+ *     source_read -> parse -> check -> graph_build -> diff -> emit_c -> output_write
+ * Each stage reports problems through a Diag and returns its error count; the
+ * next stage runs only when that count is zero.  All memory belongs to one
+ * Arena per compilation and is released in one call. */
+#ifndef GRADC_H
+#define GRADC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define GRADC_MAX_RANK 2
+/* Generated loops index with int, so no value may have more elements. */
+#define GRADC_MAX_ELEMENTS 2147483647L
+
+/* ---- arena.c: one allocation region per compilation ------------------- */
+
+typedef struct Arena Arena;
+
+Arena *arena_new(void);
+void arena_free(Arena *arena);
+void *arena_alloc(Arena *arena, size_t size); /* zeroed */
+char *arena_strndup(Arena *arena, const char *s, size_t len);
+char *arena_strdup(Arena *arena, const char *s);
+char *arena_printf(Arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Grow *items (of *cap elements of elem_size) to hold at least need. */
+void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
+                   size_t elem_size);
+#define VEC_PUSH(arena, items, len, cap, value)                              \
+    do {                                                                     \
+        arena_reserve((arena), &(items), &(cap), (len) + 1, sizeof *(items)); \
+        (items)[(len)++] = (value);                                          \
+    } while (0)
+
+/* A growable text buffer in the arena, for emission. */
+typedef struct Buf {
+    Arena *arena;
+    char *data;
+    size_t len, cap;
+} Buf;
+
+void buf_init(Buf *buf, Arena *arena);
+void buf_putc(Buf *buf, char c);
+void buf_putn(Buf *buf, const char *s, size_t n);
+void buf_puts(Buf *buf, const char *s);
+void buf_printf(Buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vprintf(Buf *buf, const char *fmt, va_list ap);
+
+/* A string -> int map in the arena (open addressing). */
+typedef struct StrMap {
+    Arena *arena;
+    const char **keys;
+    int *values;
+    size_t cap, used;
+} StrMap;
+
+void strmap_init(StrMap *map, Arena *arena);
+/* The value stored for KEY, or NULL. */
+int *strmap_find(const StrMap *map, const char *key);
+void strmap_put(StrMap *map, const char *key, int value);
+
+/* Internal compiler errors: a bug in gradc, never a user error. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+#define UNREACHABLE() die("internal error at %s:%d", __FILE__, __LINE__)
+
+/* ---- source.c: the input text and its line map ------------------------ */
+
+/* A byte range [off, end) of the source; lines and columns are derived. */
+typedef struct Span {
+    size_t off, end;
+} Span;
+
+typedef struct Source {
+    const char *path;  /* as named on the command line */
+    const char *text;  /* the bytes read, NUL-terminated (may contain NULs) */
+    size_t len;
+    size_t *line_off;  /* offset of each line's first byte */
+    size_t nlines;
+} Source;
+
+/* Read PATH whole; on failure print "gradc: error: ..." and return false. */
+bool source_read(Source *src, Arena *arena, const char *path);
+void source_from_text(Source *src, Arena *arena, const char *path,
+                      const char *text, size_t len);
+/* 1-based line and column (in bytes) of OFF. */
+void source_locate(const Source *src, size_t off, size_t *line, size_t *col);
+/* The text of LINE (1-based), without its line terminator. */
+const char *source_line(const Source *src, size_t line, size_t *len);
+
+/* ---- diag.c: FILE:LINE:COL: error: message, the line, a caret --------- */
+
+typedef struct Diag {
+    const Source *src;
+    FILE *out;
+    int errors, warnings;
+    int max_errors;   /* stop reporting (and compiling) beyond this many */
+} Diag;
+
+void diag_init(Diag *diag, const Source *src, FILE *out);
+void diag_error(Diag *diag, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_warning(Diag *diag, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_note(Diag *diag, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool diag_too_many(const Diag *diag);
+
+/* ---- ops.c, ops.def: the operator table -------------------------------- */
+
+typedef enum Op {
+#define OP(id, name, arity, kind, shape, fwd, adj0, adj1) OP_##id,
+#include "ops.def"
+#undef OP
+    OP_COUNT
+} Op;
+
+typedef enum OpKind {
+    OPK_LEAF,     /* constants and arguments: no operands */
+    OPK_ELEM,     /* elementwise: templates apply per element, broadcasting */
+    OPK_STRUCT,   /* loops of its own (matrix product, reductions, ...) */
+} OpKind;
+
+typedef enum ShapeRule {
+    SHAPE_SAME, SHAPE_BROADCAST, SHAPE_MATMUL, SHAPE_REDUCE, SHAPE_ROWS,
+    SHAPE_ROWREDUCE, SHAPE_TRANSPOSE, SHAPE_OUTER, SHAPE_CONV1D,
+} ShapeRule;
+
+/* Templates are C expressions: %0 %1 stand for the operands, %= for the
+ * node's own value and %g for its incoming adjoint; an adjoint template is
+ * the contribution to that operand's adjoint. */
+typedef struct OpInfo {
+    const char *name;     /* source spelling: "+", "exp", ... */
+    int arity;
+    OpKind kind;
+    ShapeRule shape;
+    const char *fwd;
+    const char *adj[2];
+} OpInfo;
+
+extern const OpInfo op_info[OP_COUNT];
+
+/* The built-in function called NAME, or -1. */
+int op_lookup_function(const char *name);
+/* Which of %0 %1 %= an adjoint template reads (bits 1, 2 and 4). */
+unsigned op_template_reads(const char *tmpl);
+#define READS_ARG0 1u
+#define READS_ARG1 2u
+#define READS_SELF 4u
+
+/* ---- ast.c: the syntax tree -------------------------------------------- */
+
+typedef struct Shape {
+    int rank;                     /* 0 scalar, 1 vector, 2 matrix */
+    long dim[GRADC_MAX_RANK];
+} Shape;
+
+typedef enum ExprKind {
+    EXPR_NUM,
+    EXPR_NAME,
+    EXPR_UNARY,   /* op is OP_NEG */
+    EXPR_BINARY,  /* op is the operator */
+    EXPR_CALL,    /* name is the function; op is set by check */
+} ExprKind;
+
+typedef struct Expr {
+    ExprKind kind;
+    int id;              /* creation index: operands always come first */
+    Span span;           /* the whole expression */
+    Span op_span;        /* the operator or function name */
+    Op op;
+    const char *name;    /* EXPR_NAME, EXPR_CALL */
+    double num;          /* EXPR_NUM */
+    struct Expr **args;
+    int nargs;
+    /* set by check.c */
+    Shape shape;
+    int def;             /* EXPR_NAME: index of the statement defining it */
+    int axis;            /* sum, mean: the axis reduced, -1 for all */
+} Expr;
+
+typedef enum StmtKind {
+    STMT_INPUT,   /* input NAME[dims]: differentiated argument */
+    STMT_DATA,    /* data NAME[dims]: argument without gradient */
+    STMT_DEF,     /* NAME = expr */
+    STMT_OUTPUT,  /* output NAME = expr */
+} StmtKind;
+
+typedef struct Dim {
+    const char *text;    /* the literal as written */
+    Span span;
+} Dim;
+
+typedef struct Stmt {
+    StmtKind kind;
+    const char *name;
+    Span name_span;
+    Span span;           /* the whole statement, for comments */
+    Dim *dims;           /* STMT_INPUT, STMT_DATA */
+    int ndims;
+    Expr *expr;          /* STMT_DEF, STMT_OUTPUT */
+    /* set by check.c */
+    Shape shape;
+} Stmt;
+
+typedef struct Ast {
+    Expr **exprs;        /* every expression, in creation order */
+    size_t nexprs, cap_exprs;
+    Stmt *stmts;
+    size_t nstmts, cap_stmts;
+} Ast;
+
+Expr *ast_new_expr(Arena *arena, Ast *ast, ExprKind kind, Span span);
+void ast_dump(const Ast *ast, FILE *out);
+
+/* ---- grammar/parser.y, grammar/lexer.l: text -> Ast --------------------- */
+
+int parse(const Source *src, Arena *arena, Diag *diag, Ast *ast);
+
+/* ---- check.c: names, arities and shapes -------------------------------- */
+
+int check(Ast *ast, Diag *diag, Arena *arena);
+bool shape_equal(Shape a, Shape b);
+long shape_size(Shape s);
+/* "scalar", "[3]", "[2, 4]" */
+const char *shape_str(Arena *arena, Shape s);
+
+/* ---- graph.c: the hash-consed DAG --------------------------------------- */
+
+typedef enum NodeFlag {
+    NODE_OUTPUT = 1u << 0,   /* some output statement names it */
+    NODE_VARIED = 1u << 1,   /* depends on an input */
+    NODE_USEFUL = 1u << 2,   /* reaches an output */
+} NodeFlag;
+
+typedef struct Node {
+    Op op;
+    int args[2];          /* operand node ids, always smaller than this id */
+    double value;         /* OP_CONST */
+    int param;            /* OP_INPUT, OP_DATA: index in Graph.params */
+    int axis;             /* OP_SUM, OP_MEAN: the axis reduced, -1 for all */
+    Shape shape;
+    unsigned flags;
+    const char *name;     /* the first statement that names this value */
+    int stmt;             /* the statement that first built this node */
+} Node;
+
+typedef struct Param {
+    const char *name;
+    int node;
+    bool is_input;        /* input (differentiated) or data */
+    int stmt;
+} Param;
+
+typedef struct Output {
+    const char *name;
+    int node;
+    int stmt;
+} Output;
+
+typedef struct Graph {
+    Node *nodes;          /* in topological order */
+    size_t nnodes, cap_nodes;
+    Param *params;        /* input and data, in declaration order */
+    size_t nparams, cap_params;
+    Output *outputs;      /* in declaration order */
+    size_t noutputs, cap_outputs;
+    /* the hash-consing table: node ids + 1, 0 for empty */
+    int *table;
+    size_t table_cap, table_used;
+    Arena *arena;
+} Graph;
+
+void graph_init(Graph *graph, Arena *arena);
+int graph_add_const(Graph *graph, double value);
+int graph_add_param(Graph *graph, const char *name, Shape shape,
+                    bool is_input, int stmt);
+int graph_add_op(Graph *graph, Op op, const int *args, int axis, Shape shape,
+                 int stmt);
+/* Build from a checked Ast; warns about unused inputs and values. */
+int graph_build(Graph *graph, const Ast *ast, Diag *diag);
+void graph_dump(const Graph *graph, FILE *out);
+
+/* ---- diff.c: reverse mode ---------------------------------------------- */
+
+/* One adjoint statement: node `from` sends its adjoint through operand
+ * `arg` to node `to`; for a seed (from = -1) output `output` sends its seed.
+ * `first` marks the first contribution to `to`: '=' rather than '+='. */
+typedef struct Adjoint {
+    int to;
+    int from;
+    int arg;
+    int output;
+    bool first;
+} Adjoint;
+
+typedef struct AdjointProgram {
+    Adjoint *steps;       /* in execution order: seeds, then reverse
+                             topological order */
+    size_t nsteps, cap_steps;
+    /* Where each node's adjoint lives: adj_seed[n] >= 0 names the output
+     * whose seed it is; otherwise adj_node[n] is the node whose adjoint
+     * variable it shares (n itself when it has its own), -1 for none.  A
+     * node shares when its one contribution is an exact copy. */
+    int *adj_node;
+    int *adj_seed;
+    /* per node: the backward pass reads its forward value */
+    bool *on_tape;
+} AdjointProgram;
+
+int diff(const Graph *graph, AdjointProgram *prog, Arena *arena);
+void adjoint_dump(const Graph *graph, const AdjointProgram *prog, FILE *out);
+
+/* ---- cname.c: C identifiers that never collide ------------------------- */
+
+typedef struct CNames CNames;
+
+CNames *cnames_new(Arena *arena);
+/* Mark NAME as taken exactly as spelled. */
+void cnames_reserve(CNames *names, const char *name);
+/* A fresh identifier close to PREFERRED: valid C and C++, no keyword, no
+ * reserved spelling, not a name the generated code calls, not yet taken. */
+const char *cnames_claim(CNames *names, const char *preferred);
+/* True when NAME can be used exactly as spelled. */
+bool cnames_is_safe(const char *name);
+/* The model name for an input path: base name, extension dropped, every
+ * character that cannot appear in a C identifier replaced by '_'. */
+const char *cnames_model(Arena *arena, const char *path);
+
+/* ---- emit_c.c: the generated C ----------------------------------------- */
+
+typedef struct EmitOptions {
+    const char *model;        /* C prefix: NAME_forward ... */
+    const char *header_name;  /* how the .c includes its header */
+    const char *c_name;       /* the .c file's base name, for its comment */
+    const char *source_name;  /* the .grad file named in comments */
+} EmitOptions;
+
+void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
+            const EmitOptions *opts, const Source *src, Buf *c_file,
+            Buf *h_file);
+
+/* ---- output.c: all-or-nothing file writing ----------------------------- */
+
+/* Write every file to a temporary beside it, then rename them all into
+ * place; on any failure remove the temporaries and return false. */
+bool output_write_files(const char *const *paths, const Buf *const *contents,
+                        int nfiles);
+/* OUT.c -> OUT.h */
+const char *output_header_path(Arena *arena, const char *c_path);
+
+#endif

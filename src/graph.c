@@ -1,0 +1,293 @@
+/* graph.c: the computational graph, a DAG of Nodes in topological order.
+ * Nodes are hash-consed on (op, axis, constant, operands): an expression
+ * that appears twice is one node with two consumers.  Only rewrites that are
+ * exact for every double, NaN and infinities included, are applied. */
+#include <math.h>
+#include <string.h>
+
+#include "gradc.h"
+
+void graph_init(Graph *g, Arena *arena)
+{
+    memset(g, 0, sizeof *g);
+    g->arena = arena;
+    g->table_cap = 1024;
+    g->table = arena_alloc(arena, g->table_cap * sizeof *g->table);
+}
+
+static bool commutes(Op op)
+{
+    return op == OP_ADD || op == OP_MUL;
+}
+
+static uint64_t double_bits(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
+static size_t node_hash(const Node *n)
+{
+    int a0 = n->args[0], a1 = n->args[1];
+    if (commutes(n->op) && a1 < a0) {
+        a0 = n->args[1];
+        a1 = n->args[0];
+    }
+    uint64_t h = (uint64_t)n->op * 0x9E3779B97F4A7C15u;
+    h ^= double_bits(n->value) + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);
+    h ^= (uint64_t)(unsigned)a0 * 0xC2B2AE3D27D4EB4Fu + (h << 6) + (h >> 2);
+    h ^= (uint64_t)(unsigned)a1 * 0x165667B19E3779F9u + (h << 6) + (h >> 2);
+    h ^= (uint64_t)(unsigned)(n->axis + 1) * 0x27D4EB2F165667C5u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool node_same(const Node *a, const Node *b)
+{
+    if (a->op != b->op || a->axis != b->axis ||
+        double_bits(a->value) != double_bits(b->value))
+        return false;
+    if (a->args[0] == b->args[0] && a->args[1] == b->args[1])
+        return true;
+    return commutes(a->op) && a->args[0] == b->args[1] &&
+           a->args[1] == b->args[0];
+}
+
+static void table_grow(Graph *g)
+{
+    size_t cap = g->table_cap * 2;
+    int *table = arena_alloc(g->arena, cap * sizeof *table);
+    for (size_t i = 0; i < g->table_cap; i++) {
+        if (!g->table[i])
+            continue;
+        size_t j = node_hash(&g->nodes[g->table[i] - 1]) & (cap - 1);
+        while (table[j])
+            j = (j + 1) & (cap - 1);
+        table[j] = g->table[i];
+    }
+    g->table = table;
+    g->table_cap = cap;
+}
+
+static int append(Graph *g, const Node *n)
+{
+    if ((size_t)g->nnodes >= (size_t)GRADC_MAX_ELEMENTS)
+        die("error: the model is too large");
+    VEC_PUSH(g->arena, g->nodes, g->nnodes, g->cap_nodes, *n);
+    return (int)g->nnodes - 1;
+}
+
+/* The existing node equal to N, or a new one. */
+static int intern(Graph *g, const Node *n)
+{
+    if ((g->table_used + 1) * 2 > g->table_cap)
+        table_grow(g);
+    size_t i = node_hash(n) & (g->table_cap - 1);
+    for (; g->table[i]; i = (i + 1) & (g->table_cap - 1))
+        if (node_same(&g->nodes[g->table[i] - 1], n))
+            return g->table[i] - 1;
+    int id = append(g, n);
+    g->table[i] = id + 1;
+    g->table_used++;
+    return id;
+}
+
+static Node new_node(Op op, Shape shape, int stmt)
+{
+    Node n;
+    memset(&n, 0, sizeof n);
+    n.op = op;
+    n.args[0] = n.args[1] = -1;
+    n.param = -1;
+    n.axis = -1;
+    n.shape = shape;
+    n.stmt = stmt;
+    return n;
+}
+
+int graph_add_const(Graph *g, double value)
+{
+    Node n = new_node(OP_CONST, (Shape){ 0, { 0, 0 } }, -1);
+    n.value = value;
+    return intern(g, &n);
+}
+
+int graph_add_param(Graph *g, const char *name, Shape shape, bool is_input,
+                    int stmt)
+{
+    Node n = new_node(is_input ? OP_INPUT : OP_DATA, shape, stmt);
+    n.name = name;
+    n.param = (int)g->nparams;
+    int id = append(g, &n);
+    Param p = { name, id, is_input, stmt };
+    VEC_PUSH(g->arena, g->params, g->nparams, g->cap_params, p);
+    return id;
+}
+
+static bool is_const(const Graph *g, int id, double value)
+{
+    return g->nodes[id].op == OP_CONST && g->nodes[id].value == value;
+}
+
+/* Folds operators whose result IEEE arithmetic defines exactly, so the
+ * folded constant is what the generated code would have computed. */
+static bool fold(const Graph *g, Op op, const int *args, double *out)
+{
+    int arity = op_info[op].arity;
+    for (int i = 0; i < arity; i++)
+        if (g->nodes[args[i]].op != OP_CONST)
+            return false;
+    double a = g->nodes[args[0]].value;
+    double b = arity > 1 ? g->nodes[args[1]].value : 0;
+    switch (op) {
+    case OP_NEG: *out = -a; break;
+    case OP_ADD: *out = a + b; break;
+    case OP_SUB: *out = a - b; break;
+    case OP_MUL: *out = a * b; break;
+    case OP_DIV: *out = a / b; break;
+    default: return false;
+    }
+    return isfinite(*out);
+}
+
+int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
+                 int stmt)
+{
+    double folded;
+    int square_args[2];
+    if (fold(g, op, args, &folded))
+        return graph_add_const(g, folded);
+    /* Identities that hold bit for bit: x*1, 1*x, x/1, x-0, x^1, -(-x). */
+    Shape s0 = g->nodes[args[0]].shape;
+    if ((op == OP_MUL || op == OP_DIV || op == OP_POW) && is_const(g, args[1], 1) &&
+        shape_equal(s0, shape))
+        return args[0];
+    if (op == OP_SUB && is_const(g, args[1], 0) && shape_equal(s0, shape))
+        return args[0];
+    if (op == OP_MUL && is_const(g, args[0], 1) &&
+        shape_equal(g->nodes[args[1]].shape, shape))
+        return args[1];
+    if (op == OP_NEG && g->nodes[args[0]].op == OP_NEG)
+        return g->nodes[args[0]].args[0];
+    if (op == OP_POW && is_const(g, args[1], 2)) {
+        op = OP_SQUARE;
+        square_args[0] = args[0];
+        square_args[1] = -1;
+        args = square_args;
+    }
+
+    Node n = new_node(op, shape, stmt);
+    n.axis = axis;
+    for (int i = 0; i < op_info[op].arity; i++)
+        n.args[i] = args[i];
+    return intern(g, &n);
+}
+
+static int build_expr(Graph *g, const Ast *ast, const int *stmt_node,
+                      const int *expr_node, const Expr *e, int stmt)
+{
+    int args[2] = { -1, -1 };
+    switch (e->kind) {
+    case EXPR_NUM:
+        return graph_add_const(g, e->num);
+    case EXPR_NAME:
+        return stmt_node[e->def];
+    case EXPR_UNARY:
+    case EXPR_BINARY:
+    case EXPR_CALL:
+        for (int i = 0; i < op_info[e->op].arity; i++)
+            args[i] = expr_node[e->args[i]->id];
+        return graph_add_op(g, e->op, args, e->axis, e->shape, stmt);
+    }
+    (void)ast;
+    UNREACHABLE();
+}
+
+static void mark_reach(Graph *g)
+{
+    for (size_t i = 0; i < g->nnodes; i++) {
+        Node *n = &g->nodes[i];
+        if (n->op == OP_INPUT)
+            n->flags |= NODE_VARIED;
+        for (int a = 0; a < op_info[n->op].arity; a++)
+            if (g->nodes[n->args[a]].flags & NODE_VARIED)
+                n->flags |= NODE_VARIED;
+    }
+    for (size_t i = 0; i < g->noutputs; i++)
+        g->nodes[g->outputs[i].node].flags |= NODE_USEFUL;
+    for (size_t i = g->nnodes; i-- > 0;) {
+        Node *n = &g->nodes[i];
+        if (!(n->flags & NODE_USEFUL))
+            continue;
+        for (int a = 0; a < op_info[n->op].arity; a++)
+            g->nodes[n->args[a]].flags |= NODE_USEFUL;
+    }
+}
+
+int graph_build(Graph *g, const Ast *ast, Diag *diag)
+{
+    int *stmt_node = arena_alloc(g->arena, (ast->nstmts + 1) * sizeof *stmt_node);
+    int *expr_node = arena_alloc(g->arena, (ast->nexprs + 1) * sizeof *expr_node);
+    size_t next = 0;
+    for (size_t i = 0; i < ast->nstmts; i++) {
+        const Stmt *s = &ast->stmts[i];
+        if (s->kind == STMT_INPUT || s->kind == STMT_DATA) {
+            stmt_node[i] = graph_add_param(g, s->name, s->shape,
+                                           s->kind == STMT_INPUT, (int)i);
+            continue;
+        }
+        for (; next <= (size_t)s->expr->id; next++) {
+            const Expr *e = ast->exprs[next];
+            expr_node[next] = build_expr(g, ast, stmt_node, expr_node, e, (int)i);
+        }
+        int id = expr_node[s->expr->id];
+        stmt_node[i] = id;
+        if (!g->nodes[id].name)
+            g->nodes[id].name = s->name;
+        if (s->kind == STMT_OUTPUT) {
+            Output out = { s->name, id, (int)i };
+            VEC_PUSH(g->arena, g->outputs, g->noutputs, g->cap_outputs, out);
+            g->nodes[id].flags |= NODE_OUTPUT;
+        }
+    }
+    mark_reach(g);
+    for (size_t i = 0; i < g->nparams; i++) {
+        const Param *p = &g->params[i];
+        if (g->nodes[p->node].flags & NODE_USEFUL)
+            continue;
+        Span at = ast->stmts[p->stmt].name_span;
+        if (p->is_input)
+            diag_warning(diag, at,
+                         "input '%s' does not affect any output; its gradient "
+                         "is always zero", p->name);
+        else
+            diag_warning(diag, at, "data '%s' does not affect any output",
+                         p->name);
+    }
+    return diag->errors;
+}
+
+void graph_dump(const Graph *g, FILE *out)
+{
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        fprintf(out, "n%zu = %s", i, op_info[n->op].name);
+        if (n->op == OP_CONST)
+            fprintf(out, " %.17g", n->value);
+        for (int a = 0; a < op_info[n->op].arity; a++)
+            fprintf(out, " n%d", n->args[a]);
+        if (n->axis >= 0)
+            fprintf(out, " axis=%d", n->axis);
+        if (n->shape.rank == 1)
+            fprintf(out, " [%ld]", n->shape.dim[0]);
+        else if (n->shape.rank == 2)
+            fprintf(out, " [%ld, %ld]", n->shape.dim[0], n->shape.dim[1]);
+        if (n->name)
+            fprintf(out, " '%s'", n->name);
+        if (n->flags & NODE_OUTPUT)
+            fputs(" output", out);
+        if ((n->flags & NODE_VARIED) && (n->flags & NODE_USEFUL))
+            fputs(" active", out);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,145 @@
+/* main.c: the gradc driver.  compile() is the whole pipeline. */
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "gradc.h"
+
+typedef struct Options {
+    const char *input;
+    const char *output;     /* NAME.c; the header goes beside it */
+    const char *dump;       /* print this stage and stop: ast, graph, adjoint */
+} Options;
+
+static const char usage[] =
+    "Usage: gradc [OPTION]... FILE.grad\n"
+    "Compile a .grad model into C forward and backward (gradient) functions.\n"
+    "\n"
+    "  -o, --output=OUT.c  write OUT.c and its header OUT.h beside it\n"
+    "                      (default: the input's base name with .c, here)\n"
+    "      --dump=STAGE    print a compiler stage instead of writing files:\n"
+    "                      ast, graph or adjoint\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Errors are reported as FILE:LINE:COL: error: MESSAGE; on any error gradc\n"
+    "exits with status 1 and writes no file.  The generated code includes\n"
+    "<gradrt.h>; build it with: cc -c OUT.c $(pkg-config --cflags gradrt)\n"
+    "and link with $(pkg-config --libs gradrt) -lm.\n";
+
+static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
+                         const AdjointProgram *prog, const Source *src,
+                         Arena *arena)
+{
+    const char *c_path = opt->output;
+    const char *h_path = output_header_path(arena, c_path);
+    struct stat in, out;
+    if (stat(opt->input, &in) == 0) {
+        for (const char *p = c_path; p; p = p == c_path ? h_path : NULL) {
+            if (strcmp(p, opt->input) == 0 ||
+                (stat(p, &out) == 0 && in.st_dev == out.st_dev &&
+                 in.st_ino == out.st_ino)) {
+                fprintf(stderr, "gradc: error: writing '%s' would overwrite the input\n", p);
+                return 1;
+            }
+        }
+    }
+    const char *h_base = strrchr(h_path, '/') ? strrchr(h_path, '/') + 1 : h_path;
+    const char *c_base = strrchr(c_path, '/') ? strrchr(c_path, '/') + 1 : c_path;
+    const char *in_base = strrchr(opt->input, '/') ? strrchr(opt->input, '/') + 1 : opt->input;
+    EmitOptions eo = { cnames_model(arena, opt->input), h_base, c_base, in_base };
+    Buf c_file, h_file;
+    buf_init(&c_file, arena);
+    buf_init(&h_file, arena);
+    emit_c(ast, g, prog, &eo, src, &c_file, &h_file);
+    const char *paths[] = { h_path, c_path };
+    const Buf *contents[] = { &h_file, &c_file };
+    return output_write_files(paths, contents, 2) ? 0 : 1;
+}
+
+static int compile(const Options *opt, Arena *arena)
+{
+    Source src;
+    if (!source_read(&src, arena, opt->input))
+        return 1;
+    Diag diag;
+    diag_init(&diag, &src, stderr);
+    Ast ast = { 0 };
+    Graph graph;
+    graph_init(&graph, arena);
+    AdjointProgram prog;
+
+    if (parse(&src, arena, &diag, &ast) || (opt->dump && !strcmp(opt->dump, "ast")))
+        return diag.errors ? 1 : (ast_dump(&ast, stdout), 0);
+    if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag) ||
+        diff(&graph, &prog, arena))
+        return 1;
+    if (opt->dump && !strcmp(opt->dump, "graph"))
+        return graph_dump(&graph, stdout), 0;
+    if (opt->dump)
+        return adjoint_dump(&graph, &prog, stdout), 0;
+    return write_outputs(opt, &ast, &graph, &prog, &src, arena);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("gradc: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'gradc --help' for more information.\n", stderr);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "dump", required_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    Options opt = { 0 };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            opt.output = optarg;
+            break;
+        case 'd':
+            if (strcmp(optarg, "ast") && strcmp(optarg, "graph") &&
+                strcmp(optarg, "adjoint"))
+                return usage_error("unknown stage '%s' for --dump "
+                                   "(ast, graph or adjoint)", optarg);
+            opt.dump = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        case 'V':
+            puts("gradc " PACKAGE_VERSION);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no input file%s", "");
+    if (argc - optind > 1)
+        return usage_error("more than one input file ('%s')", argv[optind + 1]);
+    opt.input = argv[optind];
+
+    Arena *arena = arena_new();
+    if (!opt.output) {
+        const char *base = strrchr(opt.input, '/') ? strrchr(opt.input, '/') + 1 : opt.input;
+        const char *dot = strrchr(base, '.');
+        int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+        opt.output = arena_printf(arena, "%.*s.c", len, base);
+    }
+    int status = compile(&opt, arena);
+    arena_free(arena);
+    return status;
+}

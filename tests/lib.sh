@@ -1,0 +1,36 @@
+# tests/lib.sh: shared by the test scripts; sourced, not run.
+# The environment comes from AM_TESTS_ENVIRONMENT (tests/Makefile.inc).
+
+set -u
+: "${top_srcdir:?run through make check}"
+: "${top_builddir:?run through make check}"
+WORK="$top_builddir/tests/work/$(basename "$0" .sh)"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+FAILED=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    FAILED=$((FAILED + 1))
+}
+
+# Strict flags every generated file must compile under, warning-free.
+STRICT_CFLAGS="-std=c99 -Wall -Wextra -pedantic -Wconversion -Wshadow -Werror"
+
+# build_with COMPILER OUTPUT SOURCES... : compile and link against the
+# runtime as built in this tree (libtool handles the library path).
+build_with() {
+    compiler=$1 out=$2
+    shift 2
+    "$LIBTOOL" --quiet --tag=CC --mode=link $compiler $STRICT_CFLAGS $SAN_CFLAGS \
+        -I"$top_srcdir/runtime" -o "$out" "$@" \
+        "$top_builddir/runtime/libgradrt.la" -lm
+}
+
+finish() {
+    if [ "$FAILED" -ne 0 ]; then
+        echo "$FAILED failure(s)" >&2
+        exit 1
+    fi
+    exit 0
+}

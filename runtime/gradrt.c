@@ -22,3 +22,95 @@ double gradrt_softplus(double x)
 {
     return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
 }
+
+static double row_max(int n, const double *x)
+{
+    double m = x[0];
+    for (int j = 1; j < n; j++)
+        if (x[j] > m)
+            m = x[j];
+    return m;
+}
+
+/* log(sum(exp(x))) = m + log(sum(exp(x - m))): every exp() is at most 1,
+ * and the largest term is exactly 1, so the sum never underflows to 0. */
+static double row_logsumexp(int n, const double *x)
+{
+    double m = row_max(n, x);
+    if (isinf(m))
+        return m;
+    double s = 0;
+    for (int j = 0; j < n; j++)
+        s += exp(x[j] - m);
+    return m + log(s);
+}
+
+void gradrt_softmax(int rows, int n, const double *x, double *y)
+{
+    for (int r = 0; r < rows; r++, x += n, y += n) {
+        double m = row_max(n, x);
+        double s = 0;
+        for (int j = 0; j < n; j++) {
+            y[j] = exp(x[j] - m);
+            s += y[j];
+        }
+        for (int j = 0; j < n; j++)
+            y[j] /= s;
+    }
+}
+
+void gradrt_softmax_backward(int rows, int n, const double *y,
+                             const double *dy, double *dx, int accumulate)
+{
+    for (int r = 0; r < rows; r++, y += n, dy += n, dx += n) {
+        double dot = 0;
+        for (int j = 0; j < n; j++)
+            dot += dy[j] * y[j];
+        for (int j = 0; j < n; j++) {
+            double d = y[j] * (dy[j] - dot);
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}
+
+void gradrt_log_softmax(int rows, int n, const double *x, double *y)
+{
+    for (int r = 0; r < rows; r++, x += n, y += n) {
+        double lse = row_logsumexp(n, x);
+        for (int j = 0; j < n; j++)
+            y[j] = x[j] - lse;
+    }
+}
+
+void gradrt_log_softmax_backward(int rows, int n, const double *y,
+                                 const double *dy, double *dx,
+                                 int accumulate)
+{
+    for (int r = 0; r < rows; r++, y += n, dy += n, dx += n) {
+        double total = 0;
+        for (int j = 0; j < n; j++)
+            total += dy[j];
+        for (int j = 0; j < n; j++) {
+            double d = dy[j] - exp(y[j]) * total;
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}
+
+void gradrt_logsumexp(int rows, int n, const double *x, double *y)
+{
+    for (int r = 0; r < rows; r++, x += n)
+        y[r] = row_logsumexp(n, x);
+}
+
+void gradrt_logsumexp_backward(int rows, int n, const double *x,
+                               const double *y, const double *dy, double *dx,
+                               int accumulate)
+{
+    for (int r = 0; r < rows; r++, x += n, dx += n) {
+        for (int j = 0; j < n; j++) {
+            double d = dy[r] * exp(x[j] - y[r]);
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}

@@ -7,7 +7,12 @@
  * caller's output buffer (an output nothing else needs), or a local.
  * Backward: a node's adjoint is the caller's gradient buffer (inputs), a
  * seed it shares, another node's adjoint it shares (diff.c), or a local
- * declared at its first contribution. */
+ * declared at its first contribution.
+ *
+ * Tensors are flat row-major arrays.  Loops run only over extents above 1;
+ * an elementwise loop over operands of one shape is a single flat loop,
+ * and an adjoint that must be summed over broadcast axes is accumulated in
+ * a local 'acc' per element of its target. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,8 @@ typedef enum Storage {
     ST_LOCAL,
 } Storage;
 
+typedef enum Fn { FN_FORWARD, FN_BACKWARD, FN_GRAD } Fn;
+
 typedef struct Emitter {
     const Ast *ast;
     const Graph *g;
@@ -38,7 +45,7 @@ typedef struct Emitter {
     Storage *storage;        /* per node */
     const char **name;       /* per node: local, member or parameter */
     int *storage_output;     /* per node: output index for ST_OUTPUT */
-    const char **adj_name;   /* per node: its own adjoint local */
+    const char **adj_name;   /* per node: its own adjoint variable */
     int *nsteps_to;          /* per node: adjoint statements writing it */
     const char **param_name;
     const char **output_name;
@@ -46,7 +53,9 @@ typedef struct Emitter {
     const char **grad_name;
     const char *tape;
     const char *tape_type;
+    const char *var_i, *var_j, *var_k, *acc;
     bool has_grad;
+    long stack_bytes[2];     /* local arrays of forward and backward */
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     int comment_stmt;        /* statement of the last comment written */
@@ -59,8 +68,38 @@ static bool is_scalar(Shape s)
     return s.rank == 0;
 }
 
+/* A shape as [rows, cols], a vector being one row. */
+static long rows_of(Shape s)
+{
+    return s.rank == 2 ? s.dim[0] : 1;
+}
+
+static long cols_of(Shape s)
+{
+    return s.rank == 0 ? 1 : s.dim[s.rank - 1];
+}
+
+static Shape node_shape(const Emitter *e, int n)
+{
+    return e->g->nodes[n].shape;
+}
+
+static const char *fmt(Emitter *e, const char *f, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *fmt(Emitter *e, const char *f, ...)
+{
+    Buf buf;
+    va_list ap;
+    buf_init(&buf, e->arena);
+    va_start(ap, f);
+    buf_vprintf(&buf, f, ap);
+    va_end(ap);
+    return buf.data;
+}
+
 /* The shortest literal that reads back as exactly V, always a double. */
-static const char *literal(Arena *arena, double v)
+static const char *literal(Emitter *e, double v)
 {
     char text[64];
     for (int prec = 1; prec <= 17; prec++) {
@@ -70,8 +109,7 @@ static const char *literal(Arena *arena, double v)
     }
     if (!strpbrk(text, ".eEn"))
         strcat(text, ".0");
-    return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s",
-                        text);
+    return fmt(e, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
 /* The source text of statement STMT on one line, safe inside a comment. */
@@ -104,7 +142,7 @@ static const char *stmt_text(Emitter *e, int stmt)
     }
     size_t line, col;
     source_locate(e->src, s->span.off, &line, &col);
-    return arena_printf(e->arena, "line %zu: %s", line, buf.data);
+    return fmt(e, "line %zu: %s", line, buf.data);
 }
 
 static void comment_stmt(Emitter *e, int stmt)
@@ -115,12 +153,7 @@ static void comment_stmt(Emitter *e, int stmt)
     buf_printf(e->body, "    /* %s */\n", stmt_text(e, stmt));
 }
 
-static void use_param(Emitter *e, int slot)
-{
-    e->used[slot] = true;
-}
-
-/* Parameter slots, for (void)-ing the unused: arguments, outputs, seeds,
+/* Parameter slots, to (void) the unused: arguments, outputs, seeds,
  * gradients, then the tape. */
 static int slot_output(const Emitter *e, int k)
 {
@@ -142,24 +175,50 @@ static int slot_tape(const Emitter *e)
     return (int)(2 * e->g->nparams + 2 * e->g->noutputs);
 }
 
-/* ---- references ---- */
+static void use(Emitter *e, int slot)
+{
+    e->used[slot] = true;
+}
 
-/* The C atom for node N's value. */
-static const char *value_ref(Emitter *e, int n)
+/* ---- index expressions ---- */
+
+/* Element [r, c] of a [rows, cols] array; a NULL index stands for 0. */
+static const char *index2(Emitter *e, const char *r, const char *c, long cols)
+{
+    if (!r)
+        return c ? c : "0";
+    const char *row = cols == 1 ? r : fmt(e, "%s * %ld", r, cols);
+    return c ? fmt(e, "%s + %s", row, c) : row;
+}
+
+/* The index of node N's element at [r, c] of a broadcast frame: axes where
+ * N has extent 1 (or that N lacks) stay at 0. */
+static const char *frame_index(Emitter *e, int n, const char *r, const char *c)
+{
+    Shape s = node_shape(e, n);
+    return index2(e, rows_of(s) == 1 ? NULL : r, cols_of(s) == 1 ? NULL : c,
+                  cols_of(s));
+}
+
+/* ---- references to values and adjoints ---- */
+
+/* The base of node N's storage: an array (or pointer) for a tensor, an
+ * lvalue for a scalar. */
+static const char *value_base(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     switch (e->storage[n]) {
     case ST_CONST:
-        return literal(e->arena, node->value);
+        return literal(e, node->value);
     case ST_PARAM:
-        use_param(e, node->param);
+        use(e, node->param);
         return e->name[n];
     case ST_TAPE:
-        use_param(e, slot_tape(e));
-        return arena_printf(e->arena, "%s->%s", e->tape, e->name[n]);
+        use(e, slot_tape(e));
+        return fmt(e, "%s->%s", e->tape, e->name[n]);
     case ST_OUTPUT:
-        use_param(e, slot_output(e, e->storage_output[n]));
-        return arena_printf(e->arena, "(*%s)", e->name[n]);
+        use(e, slot_output(e, e->storage_output[n]));
+        return is_scalar(node->shape) ? fmt(e, "(*%s)", e->name[n]) : e->name[n];
     case ST_LOCAL:
         return e->name[n];
     case ST_NONE:
@@ -168,55 +227,219 @@ static const char *value_ref(Emitter *e, int n)
     UNREACHABLE();
 }
 
-/* The C atom for node N's adjoint, as an operand. */
-static const char *adjoint_ref(Emitter *e, int n)
+/* Node N's element IDX as an atom (scalars ignore IDX). */
+static const char *value_at(Emitter *e, int n, const char *idx)
+{
+    const char *base = value_base(e, n);
+    return is_scalar(node_shape(e, n)) ? base : fmt(e, "%s[%s]", base, idx);
+}
+
+/* A pointer to node N's first element, for the runtime's kernels. */
+static const char *value_ptr(Emitter *e, int n)
+{
+    if (!is_scalar(node_shape(e, n)))
+        return value_base(e, n);
+    if (e->storage[n] == ST_OUTPUT) {
+        use(e, slot_output(e, e->storage_output[n]));
+        return e->name[n];
+    }
+    return fmt(e, "&%s", value_base(e, n));
+}
+
+/* Where node N's forward value is written, element IDX. */
+static const char *value_lhs(Emitter *e, int n, const char *idx)
+{
+    bool scalar = is_scalar(node_shape(e, n));
+    if (e->storage[n] == ST_OUTPUT && scalar)
+        return fmt(e, "*%s", e->name[n]);
+    return value_at(e, n, idx);
+}
+
+/* The adjoint variable node N uses: a seed, a gradient buffer or a local. */
+static const char *adj_base(Emitter *e, int n, bool *is_pointer)
 {
     const AdjointProgram *prog = e->prog;
-    if (prog->adj_seed[n] >= 0) {
-        use_param(e, slot_seed(e, prog->adj_seed[n]));
-        return e->seed_name[prog->adj_seed[n]];
+    int k = prog->adj_seed[n];
+    if (k >= 0) {
+        use(e, slot_seed(e, k));
+        *is_pointer = false;
+        return e->seed_name[k];
     }
     int owner = prog->adj_node[n];
     if (owner < 0)
         UNREACHABLE();
+    const Node *node = &e->g->nodes[owner];
+    *is_pointer = node->op == OP_INPUT;
+    if (*is_pointer)
+        use(e, slot_grad(e, node->param));
     return e->adj_name[owner];
 }
 
-/* Expands a template: %0 %1 operands, %= the node, %g its adjoint. */
-static void expand(Emitter *e, Buf *out, const char *tmpl, int node)
+static const char *adj_at(Emitter *e, int n, const char *idx)
 {
-    const Node *n = &e->g->nodes[node];
+    bool ptr;
+    const char *base = adj_base(e, n, &ptr);
+    if (!is_scalar(node_shape(e, n)))
+        return fmt(e, "%s[%s]", base, idx);
+    return ptr ? fmt(e, "(*%s)", base) : base;
+}
+
+static const char *adj_lhs(Emitter *e, int n, const char *idx)
+{
+    bool ptr;
+    const char *base = adj_base(e, n, &ptr);
+    if (!is_scalar(node_shape(e, n)))
+        return fmt(e, "%s[%s]", base, idx);
+    return ptr ? fmt(e, "*%s", base) : base;
+}
+
+static const char *adj_ptr(Emitter *e, int n)
+{
+    bool ptr;
+    const char *base = adj_base(e, n, &ptr);
+    return is_scalar(node_shape(e, n)) && !ptr ? fmt(e, "&%s", base) : base;
+}
+
+/* Expands a template: %0 %1 operands, %= the node, %g its adjoint. */
+static const char *expand(Emitter *e, const char *tmpl, const char *a0,
+                          const char *a1, const char *self, const char *g)
+{
+    Buf out;
+    buf_init(&out, e->arena);
     for (const char *s = tmpl; *s; s++) {
         if (*s != '%') {
-            buf_putc(out, *s);
+            buf_putc(&out, *s);
             continue;
         }
         switch (*++s) {
-        case '0': buf_puts(out, value_ref(e, n->args[0])); break;
-        case '1': buf_puts(out, value_ref(e, n->args[1])); break;
-        case '=': buf_puts(out, value_ref(e, node)); break;
-        case 'g': buf_puts(out, adjoint_ref(e, node)); break;
+        case '0': buf_puts(&out, a0); break;
+        case '1': buf_puts(&out, a1); break;
+        case '=': buf_puts(&out, self); break;
+        case 'g': buf_puts(&out, g); break;
         default: UNREACHABLE();
         }
     }
+    return out.data;
 }
 
-/* "-X" where X has no '+' or '-' outside brackets: a negated product, so
- * "a += -X" may be written "a -= X" with the same rounding. */
-static bool is_negated_product(const char *tmpl)
+/* "-X" where X has no '+', '-' or '?' outside brackets: a negated product,
+ * so "a += -X" may be written "a -= X" with the same rounding. */
+static bool is_negated_product(const char *text)
 {
-    if (tmpl[0] != '-')
+    if (text[0] != '-')
         return false;
     int depth = 0;
-    for (const char *s = tmpl + 1; *s; s++) {
-        if (*s == '(')
+    for (const char *s = text + 1; *s; s++) {
+        if (*s == '(' || *s == '[')
             depth++;
-        else if (*s == ')')
+        else if (*s == ')' || *s == ']')
             depth--;
         else if (depth == 0 && (*s == '+' || *s == '-' || *s == '?'))
             return false;
     }
     return true;
+}
+
+/* "LHS = X;", "LHS += X;", or "LHS -= Y;" when X is -Y. */
+static const char *assign(Emitter *e, const char *lhs, bool first,
+                          const char *rhs)
+{
+    if (first)
+        return fmt(e, "%s = %s;", lhs, rhs);
+    if (is_negated_product(rhs))
+        return fmt(e, "%s -= %s;", lhs, rhs + 1);
+    return fmt(e, "%s += %s;", lhs, rhs);
+}
+
+/* ---- loops ---- */
+
+typedef struct Loop {
+    const char *var;     /* NULL: no loop (extent 1) */
+    const char *start;   /* NULL: 0 */
+    const char *cond;    /* NULL: var < extent */
+    long extent;
+} Loop;
+
+static Loop loop(const char *var, long extent)
+{
+    Loop l = { extent > 1 ? var : NULL, NULL, NULL, extent };
+    return l;
+}
+
+/* Writes LOOPS around BODY (lines of C); braces go around the innermost
+ * body when it has several lines, or around a loopless body with
+ * declarations (SCOPE). */
+static void emit_nest(Emitter *e, const Loop *loops, int nloops,
+                      const char *body, bool scope)
+{
+    Buf *out = e->body;
+    int depth = 1;
+    bool multi = strchr(body, '\n') != NULL;
+    int active = 0;
+    for (int k = 0; k < nloops; k++)
+        active += loops[k].var != NULL;
+    for (int k = 0, seen = 0; k < nloops; k++) {
+        const Loop *l = &loops[k];
+        if (!l->var)
+            continue;
+        seen++;
+        buf_printf(out, "%*sfor (int %s = %s; ", depth * 4, "", l->var,
+                   l->start ? l->start : "0");
+        if (l->cond)
+            buf_puts(out, l->cond);
+        else
+            buf_printf(out, "%s < %ld", l->var, l->extent);
+        buf_printf(out, "; %s++)%s\n", l->var,
+                   seen == active && multi ? " {" : "");
+        depth++;
+    }
+    bool block = active == 0 && scope;
+    if (block) {
+        buf_printf(out, "%*s{\n", depth * 4, "");
+        depth++;
+    }
+    for (const char *line = body; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        buf_printf(out, "%*s%.*s\n", depth * 4, "", (int)len, line);
+        line += len + (nl != NULL);
+    }
+    if ((active > 0 && multi) || block)
+        buf_printf(out, "%*s}\n", (depth - 1) * 4, "");
+}
+
+/* For every point of OUTER: LHS op= (the sum over INNER of TERM) / DIV. */
+static void emit_reduce(Emitter *e, const Loop *outer, int nouter,
+                        const Loop *inner, int ninner, const char *term,
+                        const char *lhs, bool first, long div)
+{
+    bool loops = false;
+    for (int k = 0; k < ninner; k++)
+        loops |= inner[k].var != NULL;
+    if (!loops) {
+        const char *rhs = div > 1 ? fmt(e, "%s / %ld", term, div) : term;
+        emit_nest(e, outer, nouter, assign(e, lhs, first, rhs), false);
+        return;
+    }
+    Buf body;
+    buf_init(&body, e->arena);
+    buf_printf(&body, REAL " %s = 0.0;\n", e->acc);
+    /* The inner loops, indented under the outer ones by emit_nest. */
+    Buf *saved = e->body;
+    Buf inner_text;
+    buf_init(&inner_text, e->arena);
+    e->body = &inner_text;
+    emit_nest(e, inner, ninner, assign(e, e->acc, false, term), false);
+    e->body = saved;
+    /* Drop emit_nest's own 4-space margin. */
+    for (const char *line = inner_text.data; *line;) {
+        const char *nl = strchr(line, '\n');
+        buf_printf(&body, "%.*s\n", (int)(nl - line - 4), line + 4);
+        line = nl + 1;
+    }
+    const char *total = div > 1 ? fmt(e, "%s / %ld", e->acc, div) : e->acc;
+    buf_puts(&body, assign(e, lhs, first, total));
+    emit_nest(e, outer, nouter, body.data, true);
 }
 
 /* ---- naming and storage ---- */
@@ -230,8 +453,8 @@ static void assign_names(Emitter *e)
     e->members = cnames_new(a);
     const char *fixed[] = { "forward", "backward", "grad", "tape" };
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-        cnames_reserve(e->idents, arena_printf(a, "%s_%s", m, fixed[i]));
-    e->tape_type = arena_printf(a, "%s_tape", m);
+        cnames_reserve(e->idents, fmt(e, "%s_%s", m, fixed[i]));
+    e->tape_type = fmt(e, "%s_tape", m);
 
     /* The user's names first, as spelled where C allows it. */
     e->param_name = arena_alloc(a, (g->nparams + 1) * sizeof *e->param_name);
@@ -247,13 +470,17 @@ static void assign_names(Emitter *e)
     e->tape = cnames_claim(e->idents, "tape");
     e->seed_name = arena_alloc(a, (g->noutputs + 1) * sizeof *e->seed_name);
     for (size_t i = 0; i < g->noutputs; i++)
-        e->seed_name[i] = cnames_claim(
-            e->idents, arena_printf(a, "seed_%s", g->outputs[i].name));
+        e->seed_name[i] =
+            cnames_claim(e->idents, fmt(e, "seed_%s", g->outputs[i].name));
     e->grad_name = arena_alloc(a, (g->nparams + 1) * sizeof *e->grad_name);
     for (size_t i = 0; i < g->nparams; i++)
         if (g->params[i].is_input)
-            e->grad_name[i] = cnames_claim(
-                e->idents, arena_printf(a, "grad_%s", g->params[i].name));
+            e->grad_name[i] =
+                cnames_claim(e->idents, fmt(e, "grad_%s", g->params[i].name));
+    e->var_i = cnames_claim(e->idents, "i");
+    e->var_j = cnames_claim(e->idents, "j");
+    e->var_k = cnames_claim(e->idents, "k");
+    e->acc = cnames_claim(e->idents, "acc");
 
     size_t n = g->nnodes;
     e->storage = arena_alloc(a, (n + 1) * sizeof *e->storage);
@@ -273,7 +500,7 @@ static void assign_names(Emitter *e)
         const Node *node = &g->nodes[i];
         const char *pref = node->name;
         if (!pref)
-            pref = arena_printf(a, "t%d", ++temps);
+            pref = fmt(e, "t%d", ++temps);
         if (node->op == OP_CONST) {
             e->storage[i] = ST_CONST;
         } else if (node->op == OP_INPUT || node->op == OP_DATA) {
@@ -301,84 +528,90 @@ static void assign_names(Emitter *e)
             e->adj_name[i] = e->grad_name[node->param];
         else
             e->adj_name[i] = cnames_claim(
-                e->idents, arena_printf(a, "d_%s", node->name ? node->name
-                                                                : e->name[i]));
+                e->idents, fmt(e, "d_%s", node->name ? node->name : e->name[i]));
     }
 
-    e->has_grad = g->noutputs == 1 && is_scalar(g->nodes[g->outputs[0].node].shape);
+    for (size_t i = 0; i < n; i++) {
+        long bytes = is_scalar(g->nodes[i].shape) ? 0 : shape_size(g->nodes[i].shape) *
+                                                              (long)sizeof(double);
+        if (e->storage[i] == ST_LOCAL)
+            e->stack_bytes[FN_FORWARD] += bytes;
+        if (e->adj_name[i] && g->nodes[i].op != OP_INPUT)
+            e->stack_bytes[FN_BACKWARD] += bytes;
+    }
+    e->has_grad = g->noutputs == 1 && is_scalar(node_shape(e, g->outputs[0].node));
 }
 
 /* ---- prototypes ---- */
 
-static const char *param_decl(const Emitter *e, Shape s, const char *name,
-                              bool out)
+/* DEFINITION adds restrict to pointers: the generated functions assume
+ * that no buffer they write overlaps another argument.  The header leaves
+ * it out, so that C++ can include it. */
+static const char *param_decl(Emitter *e, Shape s, const char *name, bool out,
+                              bool definition)
 {
+    const char *restrict_ = definition ? "restrict " : "";
     if (out)
-        return arena_printf(e->arena, REAL " *%s", name);
+        return fmt(e, REAL " *%s%s", restrict_, name);
     if (is_scalar(s))
-        return arena_printf(e->arena, REAL " %s", name);
-    return arena_printf(e->arena, "const " REAL " *%s", name);
+        return fmt(e, REAL " %s", name);
+    return fmt(e, "const " REAL " *%s%s", restrict_, name);
 }
 
-typedef enum Fn { FN_FORWARD, FN_BACKWARD, FN_GRAD } Fn;
-
-static const char *fn_name(const Emitter *e, Fn fn)
+static const char *fn_name(Emitter *e, Fn fn)
 {
     static const char *const suffix[] = { "forward", "backward", "grad" };
-    return arena_printf(e->arena, "%s_%s", e->opts->model, suffix[fn]);
+    return fmt(e, "%s_%s", e->opts->model, suffix[fn]);
 }
 
-/* The parameter list of FN; with DOC, also the comment naming each. */
-static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc)
+static void doc_line(Buf *doc, const char *name, const char *what)
+{
+    if (doc)
+        buf_printf(doc, " *   %-10s %s\n", name, what);
+}
+
+/* The prototype of FN; DOC, when given, gets the comment naming each
+ * argument. */
+static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc, bool definition)
 {
     const Graph *g = e->g;
     buf_printf(out, "%s %s(%s%s *%s", fn == FN_GRAD ? REAL : "void",
                fn_name(e, fn), fn == FN_BACKWARD ? "const " : "",
                e->tape_type, e->tape);
-    if (doc)
-        buf_printf(doc, " *   %-10s %s\n", e->tape,
-                   fn == FN_BACKWARD ? "the tape filled by the forward call"
-                                     : "out: filled for the backward pass");
+    doc_line(doc, e->tape, fn == FN_BACKWARD
+                                  ? "the tape filled by the forward call"
+                                  : "out: filled for the backward pass");
     for (size_t i = 0; i < g->nparams; i++) {
         const Param *p = &g->params[i];
-        Shape s = g->nodes[p->node].shape;
-        buf_printf(out, ", %s", param_decl(e, s, e->param_name[i], false));
-        if (doc)
-            buf_printf(doc, " *   %-10s %s '%s', %s\n", e->param_name[i],
-                       p->is_input ? "input" : "data", p->name,
-                       shape_str(e->arena, s));
+        Shape s = node_shape(e, p->node);
+        buf_printf(out, ", %s", param_decl(e, s, e->param_name[i], false, definition));
+        doc_line(doc, e->param_name[i],
+                 fmt(e, "%s '%s', %s", p->is_input ? "input" : "data", p->name,
+                     shape_str(e->arena, s)));
     }
-    if (fn == FN_FORWARD) {
-        for (size_t k = 0; k < g->noutputs; k++) {
-            Shape s = g->nodes[g->outputs[k].node].shape;
-            buf_printf(out, ", %s", param_decl(e, s, e->output_name[k], true));
-            if (doc)
-                buf_printf(doc, " *   %-10s out: output '%s', %s\n",
-                           e->output_name[k], g->outputs[k].name,
-                           shape_str(e->arena, s));
-        }
+    for (size_t k = 0; fn == FN_FORWARD && k < g->noutputs; k++) {
+        Shape s = node_shape(e, g->outputs[k].node);
+        buf_printf(out, ", %s", param_decl(e, s, e->output_name[k], true, definition));
+        doc_line(doc, e->output_name[k],
+                 fmt(e, "out: output '%s', %s", g->outputs[k].name,
+                     shape_str(e->arena, s)));
     }
-    if (fn == FN_BACKWARD) {
-        for (size_t k = 0; k < g->noutputs; k++) {
-            Shape s = g->nodes[g->outputs[k].node].shape;
-            buf_printf(out, ", %s", param_decl(e, s, e->seed_name[k], false));
-            if (doc)
-                buf_printf(doc, " *   %-10s weight of output '%s', %s\n",
-                           e->seed_name[k], g->outputs[k].name,
-                           shape_str(e->arena, s));
-        }
+    for (size_t k = 0; fn == FN_BACKWARD && k < g->noutputs; k++) {
+        Shape s = node_shape(e, g->outputs[k].node);
+        buf_printf(out, ", %s", param_decl(e, s, e->seed_name[k], false, definition));
+        doc_line(doc, e->seed_name[k],
+                 fmt(e, "weight of output '%s', %s", g->outputs[k].name,
+                     shape_str(e->arena, s)));
     }
-    if (fn != FN_FORWARD) {
-        for (size_t i = 0; i < g->nparams; i++) {
-            const Param *p = &g->params[i];
-            if (!p->is_input)
-                continue;
-            Shape s = g->nodes[p->node].shape;
-            buf_printf(out, ", %s", param_decl(e, s, e->grad_name[i], true));
-            if (doc)
-                buf_printf(doc, " *   %-10s out: gradient with respect to '%s', %s\n",
-                           e->grad_name[i], p->name, shape_str(e->arena, s));
-        }
+    for (size_t i = 0; fn != FN_FORWARD && i < g->nparams; i++) {
+        const Param *p = &g->params[i];
+        if (!p->is_input)
+            continue;
+        Shape s = node_shape(e, p->node);
+        buf_printf(out, ", %s", param_decl(e, s, e->grad_name[i], true, definition));
+        doc_line(doc, e->grad_name[i],
+                 fmt(e, "out: gradient with respect to '%s', %s", p->name,
+                     shape_str(e->arena, s)));
     }
     buf_puts(out, ")");
 }
@@ -399,34 +632,424 @@ static void begin_body(Emitter *e, Buf *body)
 static void end_body(Emitter *e, Buf *out, Fn fn, const Buf *body)
 {
     const Graph *g = e->g;
-    prototype(e, out, fn, NULL);
+    prototype(e, out, fn, NULL, true);
     buf_puts(out, "\n{\n");
     for (size_t i = 0; i < g->nparams; i++)
         if (!e->used[i])
             buf_printf(out, "    (void)%s;\n", e->param_name[i]);
-    if (fn == FN_BACKWARD)
-        for (size_t k = 0; k < g->noutputs; k++)
-            if (!e->used[slot_seed(e, (int)k)])
-                buf_printf(out, "    (void)%s;\n", e->seed_name[k]);
+    for (size_t k = 0; fn == FN_BACKWARD && k < g->noutputs; k++)
+        if (!e->used[slot_seed(e, (int)k)])
+            buf_printf(out, "    (void)%s;\n", e->seed_name[k]);
     if (!e->used[slot_tape(e)])
         buf_printf(out, "    (void)%s;\n", e->tape);
     buf_putn(out, body->data, body->len);
     buf_puts(out, "}\n");
 }
 
-static const char *value_lhs(Emitter *e, int n)
+static void emit_line(Emitter *e, const char *text)
 {
-    switch (e->storage[n]) {
-    case ST_TAPE:
-        use_param(e, slot_tape(e));
-        return arena_printf(e->arena, "%s->%s", e->tape, e->name[n]);
-    case ST_OUTPUT:
-        return arena_printf(e->arena, "*%s", e->name[n]);
-    case ST_LOCAL:
-        return arena_printf(e->arena, "const " REAL " %s", e->name[n]);
-    default:
-        UNREACHABLE();
+    buf_printf(e->body, "    %s\n", text);
+}
+
+/* Declares a local array or scalar that is assigned later. */
+static void declare_local(Emitter *e, const char *name, Shape s)
+{
+    if (is_scalar(s))
+        emit_line(e, fmt(e, REAL " %s;", name));
+    else
+        emit_line(e, fmt(e, REAL " %s[%ld];", name, shape_size(s)));
+}
+
+/* ---- elementwise operators ---- */
+
+/* The loops over a frame of shape R for elementwise work: one flat loop
+ * when every shape involved is R or a scalar, else rows and columns. */
+typedef struct Frame {
+    Loop loops[2];
+    const char *r, *c;   /* row and column variables, NULL when flat */
+    const char *flat;
+} Frame;
+
+static Frame frame_for(Emitter *e, Shape R, const Shape *others, int n)
+{
+    Frame f;
+    memset(&f, 0, sizeof f);
+    bool flat = true;
+    for (int k = 0; k < n; k++)
+        flat &= is_scalar(others[k]) || shape_equal(others[k], R);
+    if (flat) {
+        f.loops[0] = loop(e->var_i, shape_size(R));
+        f.loops[1] = loop(NULL, 1);
+        f.flat = shape_size(R) > 1 ? e->var_i : "0";
+    } else {
+        f.loops[0] = loop(e->var_i, rows_of(R));
+        f.loops[1] = loop(e->var_j, cols_of(R));
+        f.r = f.loops[0].var;
+        f.c = f.loops[1].var;
     }
+    return f;
+}
+
+static const char *frame_at(Emitter *e, const Frame *f, int n)
+{
+    return f->flat ? f->flat : frame_index(e, n, f->r, f->c);
+}
+
+/* Expands TMPL for node N at the frame's current element.  Only the
+ * values the template names are referenced, so unread parameters stay
+ * unread (and get their (void)). */
+static const char *expand_at(Emitter *e, const Frame *f, int n, const char *tmpl)
+{
+    const Node *node = &e->g->nodes[n];
+    unsigned reads = op_template_reads(tmpl);
+    const char *a0 = reads & READS_ARG0
+                         ? value_at(e, node->args[0], frame_at(e, f, node->args[0])) : "";
+    const char *a1 = reads & READS_ARG1
+                         ? value_at(e, node->args[1], frame_at(e, f, node->args[1])) : "";
+    const char *self = reads & READS_SELF ? value_at(e, n, frame_at(e, f, n)) : "";
+    const char *g = strstr(tmpl, "%g") ? adj_at(e, n, frame_at(e, f, n)) : "";
+    return expand(e, tmpl, a0, a1, self, g);
+}
+
+static void fwd_elem(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    const OpInfo *info = &op_info[node->op];
+    Shape others[2];
+    for (int a = 0; a < info->arity; a++)
+        others[a] = node_shape(e, node->args[a]);
+    Frame f = frame_for(e, node->shape, others, info->arity);
+    const char *rhs = expand_at(e, &f, n, info->fwd);
+    if (is_scalar(node->shape) && e->storage[n] == ST_LOCAL) {
+        emit_line(e, fmt(e, "const " REAL " %s = %s;", e->name[n], rhs));
+        return;
+    }
+    if (e->storage[n] == ST_LOCAL)
+        declare_local(e, e->name[n], node->shape);
+    emit_nest(e, f.loops, 2, fmt(e, "%s = %s;", value_lhs(e, n, frame_at(e, &f, n)), rhs),
+              false);
+}
+
+/* The contribution of node FROM's adjoint through operand ARG, summed over
+ * the axes the operand was broadcast along. */
+static void adj_elem(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    const OpInfo *info = &op_info[node->op];
+    Shape R = node->shape, A = node_shape(e, a->to);
+    Shape others[2] = { node_shape(e, node->args[0]), A };
+    if (info->arity > 1)
+        others[0] = node_shape(e, node->args[1 - a->arg]);
+    Frame f = frame_for(e, R, others, 2);
+    const char *term = expand_at(e, &f, a->from, info->adj[a->arg]);
+
+    /* Axes the target spans are outer loops; broadcast axes are summed. */
+    Loop outer[2], inner[2];
+    int nouter = 0, ninner = 0;
+    if (f.flat) {
+        if (is_scalar(A))
+            inner[ninner++] = f.loops[0];
+        else
+            outer[nouter++] = f.loops[0];
+    } else {
+        Loop *axis_loop[2] = { &f.loops[0], &f.loops[1] };
+        long target_extent[2] = { rows_of(A), cols_of(A) };
+        for (int ax = 0; ax < 2; ax++) {
+            if (target_extent[ax] > 1 || !axis_loop[ax]->var)
+                outer[nouter++] = *axis_loop[ax];
+            else
+                inner[ninner++] = *axis_loop[ax];
+        }
+    }
+    const char *lhs = adj_lhs(e, a->to, frame_at(e, &f, a->to));
+    emit_reduce(e, outer, nouter, inner, ninner, term, lhs, a->first, 1);
+}
+
+/* ---- structured operators ----
+ * Each writes its result (forward) or one operand's adjoint (backward)
+ * with '=' when FIRST, else '+='.  Vectors are [1, n] on the left of '@'
+ * and [n, 1] on its right, so one matrix loop nest serves every case. */
+
+typedef struct Mat {
+    long m, k, n;        /* A[m, k] @ B[k, n] */
+} Mat;
+
+static Mat matmul_dims(Emitter *e, const Node *node)
+{
+    Shape a = node_shape(e, node->args[0]), b = node_shape(e, node->args[1]);
+    Mat d;
+    d.m = a.rank == 2 ? a.dim[0] : 1;
+    d.k = a.dim[a.rank - 1];
+    d.n = b.rank == 2 ? b.dim[1] : 1;
+    return d;
+}
+
+static void fwd_matmul(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    Mat d = matmul_dims(e, node);
+    Loop outer[2] = { loop(e->var_i, d.m), loop(e->var_j, d.n) };
+    Loop inner[1] = { loop(e->var_k, d.k) };
+    const char *i = outer[0].var, *j = outer[1].var, *k = inner[0].var;
+    const char *term = fmt(e, "%s * %s",
+                           value_at(e, node->args[0], index2(e, i, k, d.k)),
+                           value_at(e, node->args[1], index2(e, k, j, d.n)));
+    emit_reduce(e, outer, 2, inner, 1, term, value_lhs(e, n, index2(e, i, j, d.n)),
+                true, 1);
+}
+
+static void adj_matmul(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    Mat d = matmul_dims(e, node);
+    int A = node->args[0], B = node->args[1];
+    if (a->arg == 0) {
+        /* dA[i, k] = sum_j dC[i, j] B[k, j] */
+        Loop outer[2] = { loop(e->var_i, d.m), loop(e->var_k, d.k) };
+        Loop inner[1] = { loop(e->var_j, d.n) };
+        const char *i = outer[0].var, *k = outer[1].var, *j = inner[0].var;
+        const char *term = fmt(e, "%s * %s", adj_at(e, a->from, index2(e, i, j, d.n)),
+                               value_at(e, B, index2(e, k, j, d.n)));
+        emit_reduce(e, outer, 2, inner, 1, term,
+                    adj_lhs(e, a->to, index2(e, i, k, d.k)), a->first, 1);
+    } else {
+        /* dB[k, j] = sum_i A[i, k] dC[i, j] */
+        Loop outer[2] = { loop(e->var_k, d.k), loop(e->var_j, d.n) };
+        Loop inner[1] = { loop(e->var_i, d.m) };
+        const char *k = outer[0].var, *j = outer[1].var, *i = inner[0].var;
+        const char *term = fmt(e, "%s * %s", value_at(e, A, index2(e, i, k, d.k)),
+                               adj_at(e, a->from, index2(e, i, j, d.n)));
+        emit_reduce(e, outer, 2, inner, 1, term,
+                    adj_lhs(e, a->to, index2(e, k, j, d.n)), a->first, 1);
+    }
+}
+
+/* sum and mean: all elements, or axis 0 (columns) or 1 (rows). */
+static void fwd_reduce(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    Shape x = node_shape(e, node->args[0]);
+    long rows = rows_of(x), cols = cols_of(x);
+    long count = node->axis < 0 ? shape_size(x) : node->axis == 0 ? rows : cols;
+    long div = node->op == OP_MEAN ? count : 1;
+    if (node->axis < 0) {
+        Loop inner[1] = { loop(e->var_i, shape_size(x)) };
+        emit_reduce(e, NULL, 0, inner, 1,
+                    value_at(e, node->args[0], inner[0].var ? inner[0].var : "0"),
+                    value_lhs(e, n, "0"), true, div);
+        return;
+    }
+    Loop r = loop(e->var_i, rows), c = loop(e->var_j, cols);
+    Loop outer[1] = { node->axis == 0 ? c : r };
+    Loop inner[1] = { node->axis == 0 ? r : c };
+    const char *out_idx = outer[0].var ? outer[0].var : "0";
+    emit_reduce(e, outer, 1, inner, 1,
+                value_at(e, node->args[0], index2(e, r.var, c.var, cols)),
+                value_lhs(e, n, out_idx), true, div);
+}
+
+static void adj_reduce(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    Shape x = node_shape(e, a->to);
+    long rows = rows_of(x), cols = cols_of(x);
+    long count = node->axis < 0 ? shape_size(x) : node->axis == 0 ? rows : cols;
+    Loop loops[2] = { loop(e->var_i, rows), loop(e->var_j, cols) };
+    if (node->axis < 0) {
+        loops[0] = loop(e->var_i, shape_size(x));
+        loops[1] = loop(NULL, 1);
+    }
+    const char *r = loops[0].var, *c = loops[1].var;
+    const char *g_idx = node->axis < 0 ? "0" : node->axis == 0 ? (c ? c : "0") : (r ? r : "0");
+    const char *g = adj_at(e, a->from, g_idx);
+    if (node->op == OP_MEAN)
+        g = fmt(e, "%s / %ld", g, count);
+    const char *idx = node->axis < 0 ? (r ? r : "0") : index2(e, r, c, cols);
+    emit_nest(e, loops, 2, assign(e, adj_lhs(e, a->to, idx), a->first, g), false);
+}
+
+static void fwd_transpose(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    Shape x = node_shape(e, node->args[0]);
+    Loop loops[2] = { loop(e->var_i, x.dim[0]), loop(e->var_j, x.dim[1]) };
+    const char *i = loops[0].var, *j = loops[1].var;
+    emit_nest(e, loops, 2,
+              fmt(e, "%s = %s;", value_lhs(e, n, index2(e, j, i, x.dim[0])),
+                  value_at(e, node->args[0], index2(e, i, j, x.dim[1]))),
+              false);
+}
+
+static void adj_transpose(Emitter *e, const Adjoint *a)
+{
+    Shape x = node_shape(e, a->to);
+    Loop loops[2] = { loop(e->var_i, x.dim[0]), loop(e->var_j, x.dim[1]) };
+    const char *i = loops[0].var, *j = loops[1].var;
+    emit_nest(e, loops, 2,
+              assign(e, adj_lhs(e, a->to, index2(e, i, j, x.dim[1])), a->first,
+                     adj_at(e, a->from, index2(e, j, i, x.dim[0]))),
+              false);
+}
+
+static void fwd_outer(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    long m = node->shape.dim[0], k = node->shape.dim[1];
+    Loop loops[2] = { loop(e->var_i, m), loop(e->var_j, k) };
+    const char *i = loops[0].var, *j = loops[1].var;
+    emit_nest(e, loops, 2,
+              fmt(e, "%s = %s * %s;", value_lhs(e, n, index2(e, i, j, k)),
+                  value_at(e, node->args[0], i ? i : "0"),
+                  value_at(e, node->args[1], j ? j : "0")),
+              false);
+}
+
+static void adj_outer(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    long m = node->shape.dim[0], k = node->shape.dim[1];
+    Loop li = loop(e->var_i, m), lj = loop(e->var_j, k);
+    Loop outer[1] = { a->arg == 0 ? li : lj };
+    Loop inner[1] = { a->arg == 0 ? lj : li };
+    const char *i = li.var, *j = lj.var;
+    const char *g = adj_at(e, a->from, index2(e, i, j, k));
+    const char *other = a->arg == 0 ? value_at(e, node->args[1], j ? j : "0")
+                                    : value_at(e, node->args[0], i ? i : "0");
+    const char *own = outer[0].var ? outer[0].var : "0";
+    emit_reduce(e, outer, 1, inner, 1, fmt(e, "%s * %s", g, other),
+                adj_lhs(e, a->to, own), a->first, 1);
+}
+
+/* "x + c" or "x - c", or just x when c is 0. */
+static const char *plus(Emitter *e, const char *x, long c)
+{
+    return c > 0 ? fmt(e, "%s + %ld", x, c) : c < 0 ? fmt(e, "%s - %ld", x, -c) : x;
+}
+
+/* "a + b - r": where element b of a kernel centred on a reads. */
+static const char *shifted(Emitter *e, const char *a, const char *b, long r)
+{
+    return plus(e, fmt(e, "%s + %s", a, b), -r);
+}
+
+/* y[i] = sum_j x[i + j - r] h[j], r = (k - 1) / 2, zero outside x: the
+ * loop bounds skip the padding instead of testing it per term. */
+static void fwd_conv1d(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    long len = node->shape.dim[0], k = node_shape(e, node->args[1]).dim[0];
+    long r = (k - 1) / 2;
+    const char *i = e->var_i, *j = e->var_j;
+    Loop outer[1] = { { i, NULL, NULL, len } };
+    Loop inner[1] = { { j, r ? fmt(e, "%s < %ld ? %ld - %s : 0", i, r, r, i) : NULL,
+                        fmt(e, "%s < %ld && %s < %ld", j, k, shifted(e, i, j, r), len), k } };
+    const char *term = fmt(e, "%s * %s", value_at(e, node->args[0], shifted(e, i, j, r)),
+                           value_at(e, node->args[1], j));
+    emit_reduce(e, outer, 1, inner, 1, term, value_lhs(e, n, i), true, 1);
+}
+
+static void adj_conv1d(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    long len = node->shape.dim[0], k = node_shape(e, node->args[1]).dim[0];
+    long r = (k - 1) / 2;
+    const char *i = e->var_i, *j = e->var_j;
+    if (a->arg == 0) {
+        /* dx[i] = sum_j dy[i - j + r] h[j]: the flipped kernel */
+        const char *y = plus(e, fmt(e, "%s - %s", i, j), r);
+        long last = len - r - 1;   /* the largest i whose j starts at 0 */
+        Loop outer[1] = { { i, NULL, NULL, len } };
+        Loop inner[1] = {
+            { j, fmt(e, "%s > %ld ? %s : 0", i, last, plus(e, i, -last)),
+              fmt(e, "%s < %ld && %s <= %s", j, k, j, plus(e, i, r)), k } };
+        const char *term = fmt(e, "%s * %s", adj_at(e, a->from, y),
+                               value_at(e, node->args[1], j));
+        emit_reduce(e, outer, 1, inner, 1, term, adj_lhs(e, a->to, i), a->first, 1);
+    } else {
+        /* dh[j] = sum_i dy[i] x[i + j - r] */
+        Loop outer[1] = { { j, NULL, NULL, k } };
+        Loop inner[1] = {
+            { i, r ? fmt(e, "%s < %ld ? %ld - %s : 0", j, r, r, j) : NULL,
+              fmt(e, "%s < %ld && %s < %ld", i, len, shifted(e, i, j, r), len), len } };
+        const char *term = fmt(e, "%s * %s", adj_at(e, a->from, i),
+                               value_at(e, node->args[0], shifted(e, i, j, r)));
+        emit_reduce(e, outer, 1, inner, 1, term, adj_lhs(e, a->to, j), a->first, 1);
+    }
+}
+
+/* softmax, log_softmax, logsumexp: the runtime's row kernels. */
+static const char *const row_kernel[OP_COUNT] = {
+    [OP_SOFTMAX] = "gradrt_softmax",
+    [OP_LOG_SOFTMAX] = "gradrt_log_softmax",
+    [OP_LOGSUMEXP] = "gradrt_logsumexp",
+};
+
+static void fwd_rows(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    Shape x = node_shape(e, node->args[0]);
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", row_kernel[node->op], rows_of(x),
+                cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
+}
+
+static void adj_rows(Emitter *e, const Adjoint *a)
+{
+    const Node *node = &e->g->nodes[a->from];
+    Shape x = node_shape(e, a->to);
+    const char *input = node->op == OP_LOGSUMEXP
+                            ? fmt(e, "%s, ", value_ptr(e, node->args[0])) : "";
+    emit_line(e, fmt(e, "%s_backward(%ld, %ld, %s%s, %s, %s, %d);", row_kernel[node->op],
+                rows_of(x), cols_of(x), input, value_ptr(e, a->from),
+                adj_ptr(e, a->from), adj_ptr(e, a->to), a->first ? 0 : 1));
+}
+
+static void fwd_struct(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    if (e->storage[n] == ST_LOCAL)
+        declare_local(e, e->name[n], node->shape);
+    switch (node->op) {
+    case OP_MATMUL: fwd_matmul(e, n); break;
+    case OP_SUM:
+    case OP_MEAN: fwd_reduce(e, n); break;
+    case OP_TRANSPOSE: fwd_transpose(e, n); break;
+    case OP_OUTER: fwd_outer(e, n); break;
+    case OP_CONV1D: fwd_conv1d(e, n); break;
+    case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
+    case OP_LOGSUMEXP: fwd_rows(e, n); break;
+    default: UNREACHABLE();
+    }
+}
+
+static void adj_struct(Emitter *e, const Adjoint *a)
+{
+    switch (e->g->nodes[a->from].op) {
+    case OP_MATMUL: adj_matmul(e, a); break;
+    case OP_SUM:
+    case OP_MEAN: adj_reduce(e, a); break;
+    case OP_TRANSPOSE: adj_transpose(e, a); break;
+    case OP_OUTER: adj_outer(e, a); break;
+    case OP_CONV1D: adj_conv1d(e, a); break;
+    case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
+    case OP_LOGSUMEXP: adj_rows(e, a); break;
+    default: UNREACHABLE();
+    }
+}
+
+/* ---- forward ---- */
+
+/* DST[...] = SRC[...] over the whole of a value of shape S. */
+static void emit_copy(Emitter *e, const char *dst, bool dst_ptr, int src, Shape s)
+{
+    if (is_scalar(s)) {
+        emit_line(e, fmt(e, "%s%s = %s;", dst_ptr ? "*" : "", dst, value_at(e, src, "0")));
+        return;
+    }
+    Loop l[1] = { loop(e->var_i, shape_size(s)) };
+    const char *i = l[0].var ? l[0].var : "0";
+    emit_nest(e, l, 1, fmt(e, "%s[%s] = %s;", dst, i, value_at(e, src, i)), false);
 }
 
 static void emit_forward(Emitter *e, Buf *out)
@@ -436,12 +1059,13 @@ static void emit_forward(Emitter *e, Buf *out)
     begin_body(e, &body);
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
-        if (op_info[n->op].kind != OPK_LEAF && e->storage[i] != ST_NONE) {
+        OpKind kind = op_info[n->op].kind;
+        if (kind != OPK_LEAF && e->storage[i] != ST_NONE) {
             comment_stmt(e, n->stmt);
-            Buf rhs;
-            buf_init(&rhs, e->arena);
-            expand(e, &rhs, op_info[n->op].fwd, (int)i);
-            buf_printf(&body, "    %s = %s;\n", value_lhs(e, (int)i), rhs.data);
+            if (kind == OPK_ELEM)
+                fwd_elem(e, (int)i);
+            else
+                fwd_struct(e, (int)i);
         }
         /* Every output not stored above gets a copy. */
         for (size_t k = 0; k < g->noutputs; k++) {
@@ -449,13 +1073,35 @@ static void emit_forward(Emitter *e, Buf *out)
                 (e->storage[i] == ST_OUTPUT && e->storage_output[i] == (int)k))
                 continue;
             comment_stmt(e, g->outputs[k].stmt);
-            const char *v = value_ref(e, (int)i);
-            buf_printf(&body, "    *%s = %s;\n", e->output_name[k], v);
+            emit_copy(e, e->output_name[k], true, (int)i, n->shape);
         }
     }
     for (size_t k = 0; k < g->noutputs; k++)
-        use_param(e, slot_output(e, (int)k));
+        use(e, slot_output(e, (int)k));
     end_body(e, out, FN_FORWARD, &body);
+}
+
+/* ---- backward ---- */
+
+/* A scalar contribution that is one expression: declared and assigned in
+ * one statement at its first use. */
+static bool is_simple(const Emitter *e, const Adjoint *a)
+{
+    if (a->from < 0)
+        return is_scalar(node_shape(e, a->to));
+    const Node *from = &e->g->nodes[a->from];
+    return op_info[from->op].kind == OPK_ELEM && is_scalar(from->shape);
+}
+
+static void emit_seed(Emitter *e, const Adjoint *a)
+{
+    int k = a->output;
+    Shape s = node_shape(e, a->to);
+    use(e, slot_seed(e, k));
+    Loop l[1] = { loop(e->var_i, shape_size(s)) };
+    const char *i = l[0].var ? l[0].var : "0";
+    const char *seed = is_scalar(s) ? e->seed_name[k] : fmt(e, "%s[%s]", e->seed_name[k], i);
+    emit_nest(e, l, 1, assign(e, adj_lhs(e, a->to, i), a->first, seed), false);
 }
 
 static void emit_step(Emitter *e, const Adjoint *a)
@@ -463,35 +1109,31 @@ static void emit_step(Emitter *e, const Adjoint *a)
     const Graph *g = e->g;
     int owner = e->prog->adj_node[a->to];
     const Node *to = &g->nodes[a->to];
-    Buf rhs;
-    buf_init(&rhs, e->arena);
-    const char *tmpl;
-    if (a->from < 0) {
-        comment_stmt(e, g->outputs[a->output].stmt);
-        use_param(e, slot_seed(e, a->output));
-        tmpl = e->seed_name[a->output];
-        buf_puts(&rhs, tmpl);
-    } else {
-        comment_stmt(e, g->nodes[a->from].stmt);
-        tmpl = op_info[g->nodes[a->from].op].adj[a->arg];
-        expand(e, &rhs, tmpl, a->from);
+    comment_stmt(e, a->from < 0 ? g->outputs[a->output].stmt : g->nodes[a->from].stmt);
+    if (a->first && to->op != OP_INPUT) {
+        if (is_simple(e, a)) {
+            /* Declare and assign in one: "const double d_b = ...;". */
+            Buf *saved = e->body;
+            Buf text;
+            buf_init(&text, e->arena);
+            e->body = &text;
+            if (a->from < 0)
+                emit_seed(e, a);
+            else
+                adj_elem(e, a);
+            e->body = saved;
+            buf_printf(e->body, "    %s" REAL " %s", e->nsteps_to[a->to] == 1 ? "const " : "",
+                       text.data + 4);
+            return;
+        }
+        declare_local(e, e->adj_name[owner], to->shape);
     }
-    const char *name = e->adj_name[owner];
-    if (to->op == OP_INPUT) {
-        use_param(e, slot_grad(e, to->param));
-        if (!a->first && is_negated_product(tmpl))
-            buf_printf(e->body, "    *%s -= %s;\n", name, rhs.data + 1);
-        else
-            buf_printf(e->body, "    *%s %s %s;\n", name, a->first ? "=" : "+=",
-                       rhs.data);
-    } else if (a->first) {
-        buf_printf(e->body, "    %s" REAL " %s = %s;\n",
-                   e->nsteps_to[a->to] == 1 ? "const " : "", name, rhs.data);
-    } else if (is_negated_product(tmpl)) {
-        buf_printf(e->body, "    %s -= %s;\n", name, rhs.data + 1);
-    } else {
-        buf_printf(e->body, "    %s += %s;\n", name, rhs.data);
-    }
+    if (a->from < 0)
+        emit_seed(e, a);
+    else if (op_info[g->nodes[a->from].op].kind == OPK_ELEM)
+        adj_elem(e, a);
+    else
+        adj_struct(e, a);
 }
 
 static void emit_backward(Emitter *e, Buf *out)
@@ -506,7 +1148,14 @@ static void emit_backward(Emitter *e, Buf *out)
         const Param *p = &g->params[i];
         if (!p->is_input || e->prog->adj_node[p->node] >= 0)
             continue;
-        buf_printf(&body, "    *%s = 0;\n", e->grad_name[i]);
+        Shape s = node_shape(e, p->node);
+        if (is_scalar(s)) {
+            emit_line(e, fmt(e, "*%s = 0.0;", e->grad_name[i]));
+        } else {
+            Loop l[1] = { loop(e->var_i, shape_size(s)) };
+            const char *idx = l[0].var ? l[0].var : "0";
+            emit_nest(e, l, 1, fmt(e, "%s[%s] = 0.0;", e->grad_name[i], idx), false);
+        }
     }
     end_body(e, out, FN_BACKWARD, &body);
 }
@@ -515,13 +1164,12 @@ static void emit_grad(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
     const char *result = e->output_name[0];
-    prototype(e, out, FN_GRAD, NULL);
+    prototype(e, out, FN_GRAD, NULL, true);
     buf_printf(out, "\n{\n    " REAL " %s;\n    %s(%s", result,
                fn_name(e, FN_FORWARD), e->tape);
     for (size_t i = 0; i < g->nparams; i++)
         buf_printf(out, ", %s", e->param_name[i]);
-    buf_printf(out, ", &%s);\n    %s(%s", result, fn_name(e, FN_BACKWARD),
-               e->tape);
+    buf_printf(out, ", &%s);\n    %s(%s", result, fn_name(e, FN_BACKWARD), e->tape);
     for (size_t i = 0; i < g->nparams; i++)
         buf_printf(out, ", %s", e->param_name[i]);
     buf_puts(out, ", 1.0");
@@ -560,15 +1208,22 @@ static void emit_tape_struct(Emitter *e, Buf *h)
     buf_printf(h, "} %s;\n", e->tape_type);
 }
 
+/* Embedded users size their stacks by this. */
+static const char *stack_note(Emitter *e, Fn fn)
+{
+    long bytes = e->stack_bytes[fn];
+    return bytes ? fmt(e, "  Its local arrays take\n * %ld bytes of stack.", bytes) : "";
+}
+
 static void emit_header(Emitter *e, Buf *h)
 {
     const Graph *g = e->g;
-    const char *guard = arena_printf(e->arena, "GRADC_%s_H", e->opts->model);
-    for (char *c = (char *)guard; *c; c++)
+    char *guard = (char *)fmt(e, "GRADC_%s_H", e->opts->model);
+    for (char *c = guard; *c; c++)
         if (*c >= 'a' && *c <= 'z')
             *c = (char)(*c - 'a' + 'A');
     buf_printf(h,
-               "/* %s: generated by gradc " PACKAGE_VERSION " from %s.  Do not edit. */\n"
+               "/* %s: generated by gradc from %s.  Do not edit. */\n"
                "#ifndef %s\n#define %s\n\n"
                "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
                e->opts->header_name, e->opts->source_name, guard, guard);
@@ -577,22 +1232,23 @@ static void emit_header(Emitter *e, Buf *h)
     Buf doc, proto;
     buf_init(&proto, e->arena);
     buf_init(&doc, e->arena);
-    prototype(e, &proto, FN_FORWARD, &doc);
-    buf_printf(h, "\n/* Evaluates the model.\n%s */\n%s;\n", doc.data, proto.data);
+    prototype(e, &proto, FN_FORWARD, &doc, false);
+    buf_printf(h, "\n/* Evaluates the model.%s\n%s */\n%s;\n",
+               stack_note(e, FN_FORWARD), doc.data, proto.data);
 
     buf_init(&proto, e->arena);
     buf_init(&doc, e->arena);
-    prototype(e, &proto, FN_BACKWARD, &doc);
+    prototype(e, &proto, FN_BACKWARD, &doc, false);
     buf_printf(h,
                "\n/* The vector-Jacobian product: overwrites every gradient with\n"
                " * d(sum over outputs of <seed, output>)/d(input), at the point\n"
-               " * of the forward call that filled the tape.\n%s */\n%s;\n",
-               doc.data, proto.data);
+               " * of the forward call that filled the tape.%s\n%s */\n%s;\n",
+               stack_note(e, FN_BACKWARD), doc.data, proto.data);
 
     if (e->has_grad) {
         buf_init(&proto, e->arena);
         buf_init(&doc, e->arena);
-        prototype(e, &proto, FN_GRAD, &doc);
+        prototype(e, &proto, FN_GRAD, &doc, false);
         buf_printf(h,
                    "\n/* Runs %s and %s with seed 1; returns\n"
                    " * the output '%s'.\n%s */\n%s;\n",
@@ -619,7 +1275,7 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
     emit_header(&e, h_file);
 
     buf_printf(c_file,
-               "/* %s: generated by gradc " PACKAGE_VERSION " from %s.  Do not edit. */\n"
+               "/* %s: generated by gradc from %s.  Do not edit. */\n"
                "#include \"%s\"\n\n#include <gradrt.h>\n\n",
                opts->c_name, opts->source_name, opts->header_name);
     emit_forward(&e, c_file);

@@ -157,7 +157,8 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     int square_args[2];
     if (fold(g, op, args, &folded))
         return graph_add_const(g, folded);
-    /* Identities that hold bit for bit: x*1, 1*x, x/1, x-0, x^1, -(-x). */
+    /* Identities that hold bit for bit: x*1, 1*x, x/1, x-0, x^1, -(-x),
+     * transpose(transpose(A)). */
     Shape s0 = g->nodes[args[0]].shape;
     if ((op == OP_MUL || op == OP_DIV || op == OP_POW) && is_const(g, args[1], 1) &&
         shape_equal(s0, shape))
@@ -167,8 +168,11 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     if (op == OP_MUL && is_const(g, args[0], 1) &&
         shape_equal(g->nodes[args[1]].shape, shape))
         return args[1];
-    if (op == OP_NEG && g->nodes[args[0]].op == OP_NEG)
+    if ((op == OP_NEG || op == OP_TRANSPOSE) && g->nodes[args[0]].op == op)
         return g->nodes[args[0]].args[0];
+    /* The sum or mean of a scalar is the scalar. */
+    if ((op == OP_SUM || op == OP_MEAN) && s0.rank == 0)
+        return args[0];
     if (op == OP_POW && is_const(g, args[1], 2)) {
         op = OP_SQUARE;
         square_args[0] = args[0];

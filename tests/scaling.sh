@@ -1,0 +1,42 @@
+#!/bin/sh
+# scaling.sh: the generated code for a 784-H-10 network over a batch of B
+# compiles warning-free, and its tape and code grow linearly with the
+# model: the tape holds exactly the hidden activations [B, H] and the
+# log-probabilities [B, 10] (no weight-sized or squared storage), and the
+# code is the same size whatever the dimensions (loops, not unrolling).
+. "$top_srcdir/tests/lib.sh"
+
+net() { # B H -> $WORK/net_B_H.grad
+    cat >"$WORK/net_$1_$2.grad" <<EOM
+data  X[$1, 784], Y[$1, 10]
+input W1[784, $2], b1[$2], W2[$2, 10], b2[10]
+h = sigmoid(X @ W1 + b1)
+output loss = -sum(Y * log_softmax(h @ W2 + b2)) / $1
+EOM
+}
+
+first_size=""
+for bh in "64 128" "128 128" "64 256" "32 64"; do
+    set -- $bh
+    b=$1 h=$2 name="net_$1_$2"
+    net "$b" "$h"
+    if ! "$GRADC" "$WORK/$name.grad" -o "$WORK/$name.c"; then
+        fail "$name: gradc failed"
+        continue
+    fi
+    printf '#include <stdio.h>\n#include "%s.h"\nint main(void) { printf("%%zu\\n", sizeof(%s_tape)); return 0; }\n' \
+        "$name" "$name" >"$WORK/size_$name.c"
+    if ! build_with "$CC" "$WORK/size_$name" "$WORK/size_$name.c" "$WORK/$name.c" 2>"$WORK/$name.err"; then
+        fail "$name: does not compile warning-free: $(cat "$WORK/$name.err")"
+        continue
+    fi
+    tape=$("$WORK/size_$name")
+    want=$((8 * (b * h + b * 10)))
+    [ "$tape" = "$want" ] || fail "$name: tape is $tape bytes, expected 8 * ($b*$h + $b*10) = $want"
+    # The code differs between sizes only in the digits of the dimensions.
+    size=$(sed 's/[0-9]//g' "$WORK/$name.c" | wc -c)
+    [ -z "$first_size" ] && first_size=$size
+    [ "$size" = "$first_size" ] || fail "$name: code size $size differs from $first_size (without digits)"
+    echo "$name: tape $tape bytes, code $(wc -c <"$WORK/$name.c") bytes"
+done
+finish

@@ -19,6 +19,7 @@ typedef struct Parser {
     size_t pos;             /* lexer: offset of the next byte */
     int last_token;         /* lexer: to end the last line at end of file */
     Span *open;             /* lexer: unclosed '(' and '[' */
+    size_t bad_line;        /* lexer: last line with an invalid character */
     size_t nopen, cap_open;
     StmtKind decl_kind;     /* parser: input or data, while reading a list */
     Dim *dims;              /* parser: dimensions of the current declaration */
@@ -284,11 +285,15 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *p)
     enum { MAX_EXPECTED = 24 };
     yysymbol_kind_t expected[MAX_EXPECTED];
     int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
-    bool operand = false, operators = false;
+    bool number = false, paren = false, operators = false;
     for (int i = 0; i < n; i++) {
-        operand |= expected[i] == YYSYMBOL_NUMBER;
+        number |= expected[i] == YYSYMBOL_NUMBER;
+        paren |= is_token(expected[i], "(");
         operators |= is_token(expected[i], "*");
     }
+    /* Wherever an operand may start, '(' may too; a dimension takes only a
+     * number. */
+    bool operand = number && paren;
     const char *names[MAX_EXPECTED + 2];
     int k = 0;
     if (operand)
@@ -310,6 +315,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *p)
                    names[i]);
     yysymbol_kind_t found = yypcontext_token(ctx);
     buf_printf(&msg, ", found %s", yysymbol_name(found));
+    /* An invalid character already explains a syntax error on its line. */
+    size_t line, col;
+    source_locate(p->src, yypcontext_location(ctx)->off, &line, &col);
+    if (line == p->bad_line)
+        return 0;
     diag_error(p->diag, *yypcontext_location(ctx), "%s", msg.data);
     if (found == YYSYMBOL_YYEOF && p->nopen > 0) {
         Span open = p->open[p->nopen - 1];

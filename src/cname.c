@@ -96,13 +96,19 @@ const char *cnames_claim(CNames *names, const char *preferred)
     if (base.len == 0)
         buf_putc(&base, 'v');
     const char *name = base.data;
-    if (is_reserved(name))
-        name = arena_printf(names->arena, "%s%s", name,
-                            name[strlen(name) - 1] == '_' ? "v" : "_");
+    /* gradc's own prefix gets one in front; a keyword gets '_' behind.
+     * Neither can be undone by the numeric suffix below. */
+    if (strncmp(name, "gradrt_", 7) == 0 || strncmp(name, "GRADRT_", 7) == 0)
+        name = arena_printf(names->arena, "v_%s", name);
+    bool trailing = name[strlen(name) - 1] == '_';
+    if (is_reserved_word(name))
+        name = arena_printf(names->arena, "%s%s", name, trailing ? "v" : "_");
+    trailing = name[strlen(name) - 1] == '_';
     const char *candidate = name;
-    const char *sep = name[strlen(name) - 1] == '_' ? "" : "_";
-    for (int n = 2; strmap_find(&names->taken, candidate) || is_reserved(candidate); n++)
-        candidate = arena_printf(names->arena, "%s%s%d", name, sep, n);
+    for (long n = 2; strmap_find(&names->taken, candidate); n++)
+        candidate = arena_printf(names->arena, "%s%s%ld", name, trailing ? "" : "_", n);
+    if (is_reserved(candidate))
+        die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
     strmap_put(&names->taken, candidate, 1);
     return candidate;
 }
@@ -115,9 +121,10 @@ const char *cnames_model(Arena *arena, const char *path)
     size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     Buf name;
     buf_init(&name, arena);
-    /* A C identifier cannot start with a digit. */
+    /* A C identifier cannot start with a digit, and a leading '_' would
+     * make a reserved one. */
     if (len == 0 || (base[0] >= '0' && base[0] <= '9'))
-        buf_putc(&name, '_');
+        buf_puts(&name, "model_");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)base[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

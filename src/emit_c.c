@@ -467,16 +467,16 @@ static void assign_names(Emitter *e)
             if (cnames_is_safe(g->outputs[i].name) == (pass == 0))
                 e->output_name[i] = cnames_claim(e->idents, g->outputs[i].name);
     }
+    /* Derived names build on the C names, so that grad_x is x's gradient
+     * even when a '_x' was renamed. */
     e->tape = cnames_claim(e->idents, "tape");
     e->seed_name = arena_alloc(a, (g->noutputs + 1) * sizeof *e->seed_name);
     for (size_t i = 0; i < g->noutputs; i++)
-        e->seed_name[i] =
-            cnames_claim(e->idents, fmt(e, "seed_%s", g->outputs[i].name));
+        e->seed_name[i] = cnames_claim(e->idents, fmt(e, "seed_%s", e->output_name[i]));
     e->grad_name = arena_alloc(a, (g->nparams + 1) * sizeof *e->grad_name);
     for (size_t i = 0; i < g->nparams; i++)
         if (g->params[i].is_input)
-            e->grad_name[i] =
-                cnames_claim(e->idents, fmt(e, "grad_%s", g->params[i].name));
+            e->grad_name[i] = cnames_claim(e->idents, fmt(e, "grad_%s", e->param_name[i]));
     e->var_i = cnames_claim(e->idents, "i");
     e->var_j = cnames_claim(e->idents, "j");
     e->var_k = cnames_claim(e->idents, "k");
@@ -527,8 +527,7 @@ static void assign_names(Emitter *e)
         if (node->op == OP_INPUT)
             e->adj_name[i] = e->grad_name[node->param];
         else
-            e->adj_name[i] = cnames_claim(
-                e->idents, fmt(e, "d_%s", node->name ? node->name : e->name[i]));
+            e->adj_name[i] = cnames_claim(e->idents, fmt(e, "d_%s", e->name[i]));
     }
 
     for (size_t i = 0; i < n; i++) {

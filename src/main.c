@@ -122,8 +122,11 @@ int main(int argc, char **argv)
             return 0;
         case ':':
             return usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+        default: {
+            /* A short option may sit in a cluster (-qV): name the letter. */
+            char letter[3] = { '-', (char)optopt, '\0' };
+            return usage_error("unknown option '%s'", optopt ? letter : argv[optind - 1]);
+        }
         }
     }
     if (optind >= argc)

@@ -1,0 +1,150 @@
+/* test_cname.c: C identifiers for any .grad name, and model names. */
+#include <string.h>
+
+#include "unit.h"
+
+/* Spellings the generated code must not use as its own identifiers.  Kept
+ * here, independently of cname.c, as a second opinion. */
+static const char *const forbidden[] = {
+    /* C99 and C11 keywords */
+    "auto", "break", "case", "char", "const", "continue", "default", "do",
+    "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline",
+    "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned",
+    "void", "volatile", "while",
+    /* C++ keywords and alternative tokens */
+    "class", "new", "delete", "this", "template", "typename", "namespace",
+    "operator", "private", "public", "protected", "virtual", "friend", "try",
+    "catch", "throw", "bool", "true", "false", "and", "or", "not", "xor",
+    "nullptr", "decltype", "constexpr", "explicit", "mutable", "export",
+    "static_cast", "co_await", "requires", "concept", "char8_t", "wchar_t",
+    /* <math.h> and <stdlib.h> names the generated code may see */
+    "exp", "log", "sqrt", "sin", "cos", "tanh", "pow", "fabs", "y0", "y1",
+    "j0", "jn", "NAN", "INFINITY", "HUGE_VAL", "M_PI", "isnan", "signbit",
+    "abs", "NULL", "errno",
+};
+
+static bool is_forbidden(const char *name)
+{
+    for (size_t i = 0; i < sizeof forbidden / sizeof *forbidden; i++)
+        if (strcmp(name, forbidden[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A valid C and C++ identifier outside what the implementation reserves. */
+static void assert_usable(const char *name, const char *preferred)
+{
+    ck_assert_msg(name[0] != '\0', "'%s' became empty", preferred);
+    for (const char *s = name; *s; s++) {
+        bool letter = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
+        bool digit = *s >= '0' && *s <= '9';
+        ck_assert_msg(letter || (digit && s != name),
+                      "'%s' -> '%s' is not an identifier", preferred, name);
+    }
+    ck_assert_msg(name[0] != '_' && !strstr(name, "__"),
+                  "'%s' -> '%s' is a reserved spelling", preferred, name);
+    ck_assert_msg(!is_forbidden(name), "'%s' -> '%s' is taken by C", preferred, name);
+    ck_assert_msg(strncmp(name, "gradrt_", 7) != 0 && strncmp(name, "GRADRT_", 7) != 0,
+                  "'%s' -> '%s' is in the runtime's namespace", preferred, name);
+    ck_assert_msg(cnames_is_safe(name), "'%s' -> '%s' is not safe", preferred, name);
+}
+
+START_TEST(claimed_names_are_unique_and_usable)
+{
+    Arena *arena = arena_new();
+    CNames *names = cnames_new(arena);
+    static const char *const preferred[] = {
+        "x", "x", "x_2", "_x", "__x", "x__y", "x_y", "x_", "x_2", "_",
+        "tape", "tape", "seed_y", "d_x", "grad_x",
+        "int", "int_", "double", "class", "new", "this", "and", "true",
+        "exp", "exp_", "y0", "NAN", "INFINITY", "main", "abs",
+    };
+    const size_t n = sizeof preferred / sizeof *preferred;
+    const char *claimed[sizeof preferred / sizeof *preferred];
+    for (size_t i = 0; i < n; i++) {
+        claimed[i] = cnames_claim(names, preferred[i]);
+        assert_usable(claimed[i], preferred[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(strcmp(claimed[i], claimed[j]) != 0,
+                          "'%s' and '%s' both became '%s'", preferred[j],
+                          preferred[i], claimed[i]);
+    }
+    /* Names that are fine stay as they are. */
+    ck_assert_str_eq(claimed[0], "x");
+    ck_assert_str_eq(claimed[10], "tape");
+    ck_assert_str_eq(claimed[12], "seed_y");
+    arena_free(arena);
+}
+END_TEST
+
+/* The runtime's prefix is reserved; claiming such a name must still end. */
+START_TEST(runtime_prefix_is_mangled)
+{
+    Arena *arena = arena_new();
+    CNames *names = cnames_new(arena);
+    static const char *const preferred[] = { "gradrt_foo", "GRADRT_X", "gradrt_" };
+    for (size_t i = 0; i < sizeof preferred / sizeof *preferred; i++)
+        assert_usable(cnames_claim(names, preferred[i]), preferred[i]);
+    arena_free(arena);
+}
+END_TEST
+
+START_TEST(reserved_names_are_not_claimed)
+{
+    Arena *arena = arena_new();
+    CNames *names = cnames_new(arena);
+    cnames_reserve(names, "m_forward");
+    cnames_reserve(names, "m_tape");
+    ck_assert_str_ne(cnames_claim(names, "m_forward"), "m_forward");
+    ck_assert_str_ne(cnames_claim(names, "m_tape"), "m_tape");
+    ck_assert_str_eq(cnames_claim(names, "m_backward"), "m_backward");
+    arena_free(arena);
+}
+END_TEST
+
+START_TEST(safety)
+{
+    static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int" };
+    static const char *const unsafe[] = {
+        "int", "class", "_x", "a__b", "gradrt_x", "GRADRT_X", "exp", "y0", "NAN",
+    };
+    for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
+        ck_assert_msg(cnames_is_safe(safe[i]), "%s", safe[i]);
+    for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
+        ck_assert_msg(!cnames_is_safe(unsafe[i]), "%s", unsafe[i]);
+}
+END_TEST
+
+START_TEST(model_names)
+{
+    Arena *arena = arena_new();
+    static const struct { const char *path, *model; } cases[] = {
+        { "my-net.grad", "my_net" },
+        { "dir/a.b.grad", "a_b" },
+        { "/abs/path.d/model.grad", "model" },
+        { "kamper.grad", "kamper" },
+        { "noext", "noext" },
+        { "caf\xc3\xa9.grad", "caf_" },
+        { "a b+c.grad", "a_b_c" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        ck_assert_str_eq(cnames_model(arena, cases[i].path), cases[i].model);
+    /* A leading digit needs a prefix, and not a reserved '_'. */
+    const char *digit = cnames_model(arena, "3d.grad");
+    assert_usable(digit, "3d");
+    ck_assert_str_eq(digit + strlen(digit) - 2, "3d");
+    arena_free(arena);
+}
+END_TEST
+
+TCase *tcase_cname(void)
+{
+    TCase *tc = tcase_create("C names");
+    tcase_add_test(tc, claimed_names_are_unique_and_usable);
+    tcase_add_test(tc, runtime_prefix_is_mangled);
+    tcase_add_test(tc, reserved_names_are_not_claimed);
+    tcase_add_test(tc, safety);
+    tcase_add_test(tc, model_names);
+    return tc;
+}

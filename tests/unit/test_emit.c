@@ -1,0 +1,163 @@
+/* test_emit.c: C emission as a whole: deterministic output, the backward
+ * statements in the order reverse mode requires, and big models: nesting
+ * too deep for any recursive pass, output linear in the model's size. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+static const char *const kamper =
+    "# f(x, y) = (x + sigmoid(y)) / (x^2 + y)\n"
+    "input x, y\na = sigmoid(y)\nb = x + a\nc = x^2\nd = y + c\ne = 1 / d\n"
+    "output f = b * e\n";
+
+/* A model with forks, shared subexpressions, several outputs, inactive
+ * values and names that C reserves. */
+static const char *const busy =
+    "input x, int, tape\ndata d\n"
+    "a = exp(x * int) + exp(int * x)\nb = a * a - tanh(a) / tape\n"
+    "c = max(b, a) ^ d\nk = d * 2\n"
+    "output double = sqrt(c) + relu(b) - abs(-a) * k\n"
+    "output seed_double = softplus(double) * a\n";
+
+/* The generated files for TEXT, compiled from scratch. */
+static void compile(const char *text, Arena *keep, const char **c_text,
+                    const char **h_text)
+{
+    Run *run = run_model(text);
+    Buf c, h;
+    emit_model(run, &c, &h);
+    *c_text = arena_strndup(keep, c.data, c.len);
+    *h_text = arena_strndup(keep, h.data, h.len);
+    run_free(run);
+}
+
+START_TEST(same_source_same_bytes)
+{
+    static const char *const *const sources[] = { &kamper, &busy };
+    Arena *arena = arena_new();
+    for (size_t i = 0; i < 2; i++) {
+        const char *c1, *h1, *c2, *h2;
+        compile(*sources[i], arena, &c1, &h1);
+        /* Disturb the heap between the runs: no output may depend on
+         * addresses or on leftovers of a previous compilation. */
+        Arena *noise = arena_new();
+        for (int k = 0; k < 100; k++)
+            arena_alloc(noise, (size_t)k * 37 + 1);
+        compile(*sources[i], arena, &c2, &h2);
+        arena_free(noise);
+        ck_assert_str_eq(c1, c2);
+        ck_assert_str_eq(h1, h2);
+    }
+    arena_free(arena);
+}
+END_TEST
+
+START_TEST(backward_assigns_before_it_accumulates)
+{
+    Arena *arena = arena_new();
+    const char *c, *h;
+    compile(kamper, arena, &c, &h);
+    const char *backward = strstr(c, "void m_backward(");
+    ck_assert_ptr_nonnull(backward);
+    /* x and y are both forks: each gradient is assigned once, then
+     * accumulated once. */
+    static const char *const grads[] = { "grad_x", "grad_y" };
+    for (int i = 0; i < 2; i++) {
+        const char *set = strstr(backward, arena_printf(arena, "*%s = ", grads[i]));
+        const char *add = strstr(backward, arena_printf(arena, "*%s += ", grads[i]));
+        ck_assert_ptr_nonnull(set);
+        ck_assert_ptr_nonnull(add);
+        ck_assert_msg(set < add, "%s is accumulated before it is assigned", grads[i]);
+        ck_assert_int_eq(count_substr(backward, arena_printf(arena, "*%s ", grads[i])), 2);
+    }
+    /* Every backward statement names the line it differentiates. */
+    ck_assert_int_gt(count_substr(backward, "/* line "), 0);
+    ck_assert_ptr_nonnull(strstr(c, "double m_grad(m_tape *"));
+    ck_assert_ptr_nonnull(strstr(h, "typedef struct m_tape {"));
+    arena_free(arena);
+}
+END_TEST
+
+START_TEST(zero_gradient_for_an_input_that_reaches_no_output)
+{
+    Arena *arena = arena_new();
+    const char *c, *h;
+    compile("input x, z\noutput y = x * 3\n", arena, &c, &h);
+    const char *line = find_line(arena, strstr(c, "m_backward("), "*grad_z = ");
+    ck_assert_ptr_nonnull(line);
+    char *end;
+    ck_assert(strtod(line + strlen("*grad_z = "), &end) == 0);
+    ck_assert_str_eq(end, ";");
+    arena_free(arena);
+}
+END_TEST
+
+/* SOURCE with "(-sin(" nested DEPTH times around x, then a chain of
+ * CHAIN statements that each use the previous value twice. */
+static const char *deep_model(Arena *arena, int depth, int chain)
+{
+    Buf text;
+    buf_init(&text, arena);
+    buf_puts(&text, "input x\nv0 = ");
+    for (int i = 0; i < depth; i++)
+        buf_puts(&text, i % 2 ? "sin(" : "(-");
+    buf_putc(&text, 'x');
+    for (int i = 0; i < depth; i++)
+        buf_putc(&text, ')');
+    buf_putc(&text, '\n');
+    for (int i = 1; i <= chain; i++)
+        buf_printf(&text, "v%d = v%d * x + v%d\n", i, i - 1, i - 1);
+    buf_printf(&text, "output y = v%d\n", chain);
+    return text.data;
+}
+
+START_TEST(deep_nesting_needs_no_deep_stack)
+{
+    enum { DEPTH = 100000, CHAIN = 20000 };
+    Arena *arena = arena_new();
+    Run *run = run_model(deep_model(arena, DEPTH, CHAIN));
+    /* Every sin is a node of its own with an adjoint. */
+    ck_assert_int_eq(count_op(&run->graph, OP_SIN), DEPTH / 2);
+    int sin_steps = 0;
+    for (size_t s = 0; s < run->prog.nsteps; s++)
+        sin_steps += run->prog.steps[s].from >= 0 &&
+                     run->graph.nodes[run->prog.steps[s].from].op == OP_SIN;
+    ck_assert_int_eq(sin_steps, DEPTH / 2);
+    run_free(run);
+    arena_free(arena);
+}
+END_TEST
+
+/* The generated files grow linearly with the model, however long one
+ * statement is: doubling the nesting at most doubles them (with slack). */
+START_TEST(output_size_is_linear_in_the_model)
+{
+    Arena *arena = arena_new();
+    size_t size[2];
+    for (int i = 0; i < 2; i++) {
+        Run *run = run_model(deep_model(arena, 1000 << i, 0));
+        Buf c, h;
+        emit_model(run, &c, &h);
+        size[i] = c.len + h.len;
+        run_free(run);
+    }
+    ck_assert_msg(size[1] < 2.5 * size[0],
+                  "nesting 1000 -> %zu bytes, 2000 -> %zu bytes", size[0], size[1]);
+    arena_free(arena);
+}
+END_TEST
+
+TCase *tcase_emit(void)
+{
+    TCase *tc = tcase_create("C emission");
+    tcase_add_test(tc, same_source_same_bytes);
+    tcase_add_test(tc, backward_assigns_before_it_accumulates);
+    tcase_add_test(tc, zero_gradient_for_an_input_that_reaches_no_output);
+    tcase_add_test(tc, deep_nesting_needs_no_deep_stack);
+    tcase_add_test(tc, output_size_is_linear_in_the_model);
+    /* The deep models are big; give them time under valgrind and
+     * sanitizers. */
+    tcase_set_timeout(tc, 60);
+    return tc;
+}

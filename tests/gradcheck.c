@@ -1,1 +1,1402 @@
-int main(void) { return 0; }
+/* gradcheck: gradc's independent numeric reference.
+ *
+ * Usage: gradcheck [OPTION]... MODEL.grad
+ *
+ * Reads MODEL.grad with gradc's front end only (parse and check: the Ast
+ * with every shape), evaluates it with its own interpreter over dual
+ * numbers (a value and one tangent), and writes a self-contained C driver
+ * that checks the code gradc generated for the model against it.  The
+ * derivative rules here are forward-mode rules written for this file; they
+ * share nothing with gradc's operator table, graph or reverse pass, so a
+ * wrong adjoint in the compiler cannot be checked against itself.
+ *
+ * At each point (random arguments and random output seeds) the reference
+ * gradient of input element i is sum over outputs k of <seed_k, d out_k/dx_i>,
+ * from one forward-mode pass with tangent e_i.  Inputs of more than 64
+ * elements are checked at 48 elements drawn per point.  The driver embeds
+ * the points, seeds, reference outputs and gradients as exact hex floats,
+ * calls NAME_forward, NAME_backward (twice, into NaN-filled buffers) and
+ * NAME_grad when the model has exactly one scalar output, and compares at
+ * relative tolerance 1e-9 (plus 1e-12 times the largest reference value of
+ * the same array).  As a second opinion it compares central finite
+ * differences of the generated forward with the generated gradient, loosely
+ * (1e-5).  On a mismatch it names the model, the options, the point, the
+ * input element, the expected and the actual value, and exits 1; otherwise
+ * it prints one summary line.
+ *
+ * Options
+ *   --points N          random points to check (default 4)
+ *   --seed S            seed of the pseudo-random points (default 1); the
+ *                       same options always write the same bytes
+ *   --range NAME=LO:HI  draw argument NAME uniformly from [LO, HI]
+ *                       (repeatable; default -2:2)
+ *   --range-all LO:HI   the default range for every argument
+ *   --at NAME=V[,NAME=V...]
+ *                       also check one fixed point (repeatable; scalar
+ *                       arguments only, the others are drawn at random);
+ *                       fixed points come before the random ones
+ *   --no-fd             skip the finite differences (for points at kinks)
+ *   --header FILE       the generated header to include (default NAME.h)
+ *   --self-check        write no driver: compare the reference gradients
+ *                       with central differences of the interpreter itself
+ *                       (tests gradcheck, needs no generated code)
+ *   -o, --output FILE   write the driver to FILE (default: stdout)
+ *   -h, --help          show this help
+ *
+ * Exit status: 0 on success, 1 on a bad model or a failed self-check,
+ * 2 on a usage error. */
+#include <errno.h>
+#include <float.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradc.h"
+
+static const char usage[] =
+    "Usage: gradcheck [OPTION]... MODEL.grad\n"
+    "Write a C driver that checks gradc's generated code for MODEL against an\n"
+    "independent forward-mode (dual number) evaluation of the model.\n"
+    "\n"
+    "  --points N              random points to check (default 4)\n"
+    "  --seed S                seed of the random points (default 1)\n"
+    "  --range NAME=LO:HI      range of argument NAME (repeatable; default -2:2)\n"
+    "  --range-all LO:HI       range of every argument without its own\n"
+    "  --at NAME=V[,NAME=V...] also check this fixed point (scalars only;\n"
+    "                          repeatable; other arguments are random)\n"
+    "  --no-fd                 skip the finite-difference second opinion\n"
+    "  --header FILE           the generated header to include (default NAME.h)\n"
+    "  --self-check            check the reference against finite differences\n"
+    "                          of itself instead of writing a driver\n"
+    "  -o, --output FILE       write the driver to FILE (default: stdout)\n"
+    "  -h, --help              show this help and exit\n";
+
+enum {
+    FULL_CHECK_MAX = 64,  /* inputs up to this size are checked whole */
+    SAMPLE_SIZE = 48,     /* elements checked per point in larger inputs */
+};
+
+/* ---- pseudo-random numbers: splitmix64, the same on every platform ---- */
+
+typedef struct Rng {
+    uint64_t state;
+} Rng;
+
+static uint64_t rng_next(Rng *rng)
+{
+    uint64_t z = (rng->state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(Rng *rng, double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)(rng_next(rng) >> 11) * 0x1p-53);
+}
+
+static long rng_below(Rng *rng, long n)
+{
+    return (long)(rng_next(rng) % (uint64_t)n);
+}
+
+/* ---- dual numbers: a value and its derivative along one direction ---- */
+
+typedef struct Dual {
+    double v, d;
+} Dual;
+
+/* A tangent times a partial derivative.  A zero tangent means the value
+ * does not depend on the direction at all, so an infinite partial (sqrt at
+ * 0, say) must not turn it into NaN. */
+static double chain(double tangent, double partial)
+{
+    return tangent == 0 ? 0 : tangent * partial;
+}
+
+static Dual dual_mul(Dual a, Dual b)
+{
+    return (Dual){ a.v * b.v, chain(a.d, b.v) + chain(b.d, a.v) };
+}
+
+/* 1 / (1 + exp(-x)) without overflow. */
+static double sigmoid(double x)
+{
+    if (x >= 0)
+        return 1 / (1 + exp(-x));
+    double e = exp(x);
+    return e / (1 + e);
+}
+
+static Dual unary_rule(Op op, Dual a)
+{
+    double v, e;
+    switch (op) {
+    case OP_NEG:
+        return (Dual){ -a.v, -a.d };
+    case OP_EXP:
+        v = exp(a.v);
+        return (Dual){ v, chain(a.d, v) };
+    case OP_LOG:
+        return (Dual){ log(a.v), chain(a.d, 1 / a.v) };
+    case OP_SQRT:
+        v = sqrt(a.v);
+        return (Dual){ v, chain(a.d, 0.5 / v) };
+    case OP_SIN:
+        return (Dual){ sin(a.v), chain(a.d, cos(a.v)) };
+    case OP_COS:
+        return (Dual){ cos(a.v), chain(a.d, -sin(a.v)) };
+    case OP_TANH:
+        /* 1/cosh^2 stays exact where 1 - tanh^2 cancels (|x| > 5). */
+        e = cosh(a.v);
+        return (Dual){ tanh(a.v), chain(a.d, 1 / (e * e)) };
+    case OP_SIGMOID:
+        /* sigmoid' = e^-|x| / (1 + e^-|x|)^2, exact for large |x| */
+        e = exp(-fabs(a.v));
+        return (Dual){ sigmoid(a.v), chain(a.d, e / ((1 + e) * (1 + e))) };
+    case OP_RELU:
+        /* relu'(0) = 1: x >= 0 counts as active */
+        return a.v >= 0 ? a : (Dual){ 0.0, 0.0 };
+    case OP_ABS:
+        /* abs'(0) = 0 */
+        return (Dual){ fabs(a.v), a.v > 0 ? a.d : a.v < 0 ? -a.d : 0.0 };
+    case OP_SOFTPLUS:
+        return (Dual){ fmax(a.v, 0) + log1p(exp(-fabs(a.v))),
+                       chain(a.d, sigmoid(a.v)) };
+    default:
+        die("gradcheck: no rule for unary operator %d", (int)op);
+    }
+}
+
+static Dual binary_rule(Op op, Dual a, Dual b)
+{
+    double v;
+    switch (op) {
+    case OP_ADD:
+        return (Dual){ a.v + b.v, a.d + b.d };
+    case OP_SUB:
+        return (Dual){ a.v - b.v, a.d - b.d };
+    case OP_MUL:
+        return dual_mul(a, b);
+    case OP_DIV:
+        v = a.v / b.v;
+        return (Dual){ v, chain(a.d, 1 / b.v) - chain(b.d, v / b.v) };
+    case OP_POW:
+        /* d/dy x^y = x^y log x is taken as 0 at x = 0; d/dx x^0 = 0. */
+        v = pow(a.v, b.v);
+        return (Dual){ v, (b.v == 0 ? 0 : chain(a.d, b.v * pow(a.v, b.v - 1))) +
+                              (a.v == 0 ? 0 : chain(b.d, v * log(a.v))) };
+    case OP_MAX:
+        /* ties go to the first argument */
+        return a.v >= b.v ? a : b;
+    case OP_MIN:
+        return a.v <= b.v ? a : b;
+    default:
+        die("gradcheck: no rule for binary operator %d", (int)op);
+    }
+}
+
+/* ---- the interpreter ---- */
+
+typedef struct Tensor {
+    Shape shape;
+    long len;
+    Dual *x;            /* row-major */
+} Tensor;
+
+/* An input or data declaration: an argument of the generated functions. */
+typedef struct Arg {
+    const Stmt *stmt;
+    Tensor *value;
+    bool is_input;
+    long offset;        /* in a point: all arguments' elements in order */
+    double lo, hi;      /* range of random values */
+} Arg;
+
+typedef struct ModelOutput {
+    const Stmt *stmt;
+    const Tensor *value;
+    long offset;        /* in all outputs' elements in order */
+} ModelOutput;
+
+typedef struct Model {
+    const char *path;
+    const char *name;   /* the C prefix, as gradc derives it */
+    Ast ast;
+    Tensor *values;     /* per expression */
+    Arg *args;
+    int nargs;
+    long args_len;
+    int *inputs;        /* indices in args of the inputs */
+    int ninputs;
+    long grads_len;
+    ModelOutput *outputs;
+    int noutputs;
+    long outputs_len;
+} Model;
+
+static void tensor_init(Tensor *t, Arena *arena, Shape shape)
+{
+    t->shape = shape;
+    t->len = shape_size(shape);
+    t->x = arena_alloc(arena, (size_t)t->len * sizeof *t->x);
+}
+
+/* The value statement S names. */
+static Tensor *stmt_value(Model *m, const Stmt *s)
+{
+    if (s->expr)
+        return &m->values[s->expr->id];
+    for (int a = 0; a < m->nargs; a++)
+        if (m->args[a].stmt == s)
+            return m->args[a].value;
+    UNREACHABLE();
+}
+
+/* Element F of a broadcast result of shape R comes from this element of
+ * an operand of shape A (NumPy rules: trailing axes aligned, size-1 axes
+ * stretched). */
+static long broadcast_index(Shape r, Shape a, long f)
+{
+    long col = r.rank > 0 ? f % r.dim[r.rank - 1] : 0;
+    long row = r.rank > 1 ? f / r.dim[1] : 0;
+    switch (a.rank) {
+    case 0:
+        return 0;
+    case 1:
+        return a.dim[0] == 1 ? 0 : col;
+    default:
+        return (a.dim[0] == 1 ? 0 : row) * a.dim[1] + (a.dim[1] == 1 ? 0 : col);
+    }
+}
+
+/* An operand viewed as a matrix: rows x cols.  A vector is one row or,
+ * as the right operand of '@', one column. */
+static void as_matrix(Shape s, bool column, long *rows, long *cols)
+{
+    if (s.rank == 2) {
+        *rows = s.dim[0];
+        *cols = s.dim[1];
+    } else if (column) {
+        *rows = s.rank ? s.dim[0] : 1;
+        *cols = 1;
+    } else {
+        *rows = 1;
+        *cols = s.rank ? s.dim[0] : 1;
+    }
+}
+
+static void eval_matmul(Tensor *out, const Tensor *a, const Tensor *b)
+{
+    long m, k, k2, n;
+    as_matrix(a->shape, false, &m, &k);
+    as_matrix(b->shape, true, &k2, &n);
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < n; j++) {
+            Dual s = { 0, 0 };
+            for (long l = 0; l < k; l++) {
+                Dual p = dual_mul(a->x[i * k + l], b->x[l * n + j]);
+                s.v += p.v;
+                s.d += p.d;
+            }
+            out->x[i * n + j] = s;
+        }
+}
+
+/* sum or mean over everything, or over one axis of a matrix */
+static void eval_reduce(Tensor *out, const Tensor *a, int axis, bool mean)
+{
+    long rows, cols;
+    as_matrix(a->shape, false, &rows, &cols);
+    for (long i = 0; i < out->len; i++)
+        out->x[i] = (Dual){ 0, 0 };
+    for (long r = 0; r < rows; r++)
+        for (long c = 0; c < cols; c++) {
+            Dual x = a->x[r * cols + c];
+            Dual *to = &out->x[axis == 0 ? c : axis == 1 ? r : 0];
+            to->v += x.v;
+            to->d += x.d;
+        }
+    if (mean) {
+        double n = (double)(a->len / out->len);
+        for (long i = 0; i < out->len; i++)
+            out->x[i] = (Dual){ out->x[i].v / n, out->x[i].d / n };
+    }
+}
+
+/* softmax, log_softmax or logsumexp of each row, with the row maximum
+ * subtracted: with s = softmax(x), d log(sum exp x) = <s, dx>. */
+static void eval_rows(Tensor *out, const Tensor *a, Op op)
+{
+    long rows, n;
+    as_matrix(a->shape, false, &rows, &n);
+    for (long r = 0; r < rows; r++) {
+        const Dual *x = a->x + r * n;
+        double max = x[0].v, z = 0, dot = 0;
+        for (long j = 1; j < n; j++)
+            max = fmax(max, x[j].v);
+        for (long j = 0; j < n; j++)
+            z += exp(x[j].v - max);
+        for (long j = 0; j < n; j++)
+            dot += chain(x[j].d, exp(x[j].v - max) / z);
+        double log_z = log(z);
+        if (op == OP_LOGSUMEXP) {
+            out->x[r] = (Dual){ max + log_z, dot };
+            continue;
+        }
+        for (long j = 0; j < n; j++) {
+            if (op == OP_SOFTMAX) {
+                double s = exp(x[j].v - max) / z;
+                out->x[r * n + j] = (Dual){ s, s * (x[j].d - dot) };
+            } else {
+                out->x[r * n + j] = (Dual){ x[j].v - max - log_z, x[j].d - dot };
+            }
+        }
+    }
+}
+
+static void eval_transpose(Tensor *out, const Tensor *a)
+{
+    long rows = a->shape.dim[0], cols = a->shape.dim[1];
+    for (long r = 0; r < rows; r++)
+        for (long c = 0; c < cols; c++)
+            out->x[c * rows + r] = a->x[r * cols + c];
+}
+
+static void eval_outer(Tensor *out, const Tensor *a, const Tensor *b)
+{
+    for (long i = 0; i < a->len; i++)
+        for (long j = 0; j < b->len; j++)
+            out->x[i * b->len + j] = dual_mul(a->x[i], b->x[j]);
+}
+
+/* y[i] = sum_j x[i + j - (k-1)/2] h[j], zero outside x */
+static void eval_conv1d(Tensor *out, const Tensor *x, const Tensor *h)
+{
+    long n = x->len, k = h->len, half = (k - 1) / 2;
+    for (long i = 0; i < n; i++) {
+        Dual s = { 0, 0 };
+        for (long j = 0; j < k; j++) {
+            long at = i + j - half;
+            if (at < 0 || at >= n)
+                continue;
+            Dual p = dual_mul(x->x[at], h->x[j]);
+            s.v += p.v;
+            s.d += p.d;
+        }
+        out->x[i] = s;
+    }
+}
+
+static void eval_expr(Model *m, const Expr *e)
+{
+    Tensor *out = &m->values[e->id];
+    const Tensor *a = e->nargs > 0 ? &m->values[e->args[0]->id] : NULL;
+    const Tensor *b = e->nargs > 1 ? &m->values[e->args[1]->id] : NULL;
+    switch (e->kind) {
+    case EXPR_NUM:
+        out->x[0] = (Dual){ e->num, 0 };
+        return;
+    case EXPR_NAME:
+        return;         /* shares the named value's elements */
+    case EXPR_UNARY:
+    case EXPR_BINARY:
+    case EXPR_CALL:
+        break;
+    }
+    switch (e->op) {
+    case OP_MATMUL:
+        eval_matmul(out, a, b);
+        return;
+    case OP_SUM:
+    case OP_MEAN:
+        eval_reduce(out, a, e->axis, e->op == OP_MEAN);
+        return;
+    case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
+    case OP_LOGSUMEXP:
+        eval_rows(out, a, e->op);
+        return;
+    case OP_TRANSPOSE:
+        eval_transpose(out, a);
+        return;
+    case OP_OUTER:
+        eval_outer(out, a, b);
+        return;
+    case OP_CONV1D:
+        eval_conv1d(out, a, b);
+        return;
+    default:
+        break;
+    }
+    if (e->nargs == 1) {
+        for (long i = 0; i < out->len; i++)
+            out->x[i] = unary_rule(e->op, a->x[i]);
+        return;
+    }
+    for (long i = 0; i < out->len; i++)
+        out->x[i] = binary_rule(e->op,
+                                a->x[broadcast_index(out->shape, a->shape, i)],
+                                b->x[broadcast_index(out->shape, b->shape, i)]);
+}
+
+/* Every expression in Ast.exprs order (post-order: operands first). */
+static void evaluate(Model *m)
+{
+    for (size_t i = 0; i < m->ast.nexprs; i++)
+        eval_expr(m, m->ast.exprs[i]);
+}
+
+/* Read, parse and check PATH; give every expression and argument storage. */
+static bool load_model(Model *m, Arena *arena, const char *path)
+{
+    Source src;
+    if (!source_read(&src, arena, path))
+        return false;
+    Diag diag;
+    diag_init(&diag, &src, stderr);
+    if (parse(&src, arena, &diag, &m->ast) || check(&m->ast, &diag, arena))
+        return false;
+    m->path = path;
+    m->name = cnames_model(arena, path);
+    size_t nstmts = m->ast.nstmts;
+    m->args = arena_alloc(arena, nstmts * sizeof *m->args);
+    m->inputs = arena_alloc(arena, nstmts * sizeof *m->inputs);
+    m->outputs = arena_alloc(arena, nstmts * sizeof *m->outputs);
+    for (size_t i = 0; i < nstmts; i++) {
+        const Stmt *s = &m->ast.stmts[i];
+        if (s->kind == STMT_INPUT || s->kind == STMT_DATA) {
+            Arg *a = &m->args[m->nargs];
+            a->stmt = s;
+            a->value = arena_alloc(arena, sizeof *a->value);
+            tensor_init(a->value, arena, s->shape);
+            a->is_input = s->kind == STMT_INPUT;
+            a->offset = m->args_len;
+            m->args_len += a->value->len;
+            if (a->is_input) {
+                m->inputs[m->ninputs++] = m->nargs;
+                m->grads_len += a->value->len;
+            }
+            m->nargs++;
+        }
+    }
+    m->values = arena_alloc(arena, m->ast.nexprs * sizeof *m->values);
+    for (size_t i = 0; i < m->ast.nexprs; i++) {
+        const Expr *e = m->ast.exprs[i];
+        Tensor *t = &m->values[i];
+        if (e->kind == EXPR_NAME)
+            *t = *stmt_value(m, &m->ast.stmts[e->def]);
+        else
+            tensor_init(t, arena, e->shape);
+    }
+    for (size_t i = 0; i < nstmts; i++) {
+        const Stmt *s = &m->ast.stmts[i];
+        if (s->kind == STMT_OUTPUT) {
+            ModelOutput *o = &m->outputs[m->noutputs++];
+            o->stmt = s;
+            o->value = &m->values[s->expr->id];
+            o->offset = m->outputs_len;
+            m->outputs_len += o->value->len;
+        }
+    }
+    return true;
+}
+
+/* ---- options ---- */
+
+typedef struct Range {
+    const char *name;
+    double lo, hi;
+} Range;
+
+typedef struct Options {
+    const char *model;
+    const char *output;
+    const char *header;
+    long points;
+    uint64_t seed;
+    double lo, hi;
+    Range *ranges;
+    size_t nranges, cap_ranges;
+    const char **at;        /* the --at texts, parsed once the model is read */
+    size_t nat, cap_at;
+    bool fd;
+    bool self_check;
+    const char *command;    /* the options, for reproducing a failure */
+} Options;
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fputs("gradcheck: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'gradcheck --help' for more information.\n", stderr);
+    exit(2);
+}
+
+static double parse_double(const char *text, const char *end, const char *what)
+{
+    char *stop;
+    errno = 0;
+    double v = strtod(text, &stop);
+    if (stop == text || stop != end || errno || !isfinite(v))
+        usage_error("bad number in %s", what);
+    return v;
+}
+
+/* "LO:HI" */
+static void parse_range(const char *text, double *lo, double *hi)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon)
+        usage_error("a range is LO:HI, not '%s'", text);
+    *lo = parse_double(text, colon, text);
+    *hi = parse_double(colon + 1, colon + 1 + strlen(colon + 1), text);
+    if (!(*lo <= *hi))
+        usage_error("empty range '%s'", text);
+}
+
+static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "points", required_argument, NULL, 'p' },
+        { "seed", required_argument, NULL, 's' },
+        { "range", required_argument, NULL, 'r' },
+        { "range-all", required_argument, NULL, 'R' },
+        { "at", required_argument, NULL, 'a' },
+        { "no-fd", no_argument, NULL, 'n' },
+        { "header", required_argument, NULL, 'H' },
+        { "self-check", no_argument, NULL, 'S' },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    opt->points = 4;
+    opt->seed = 1;
+    opt->lo = -2;
+    opt->hi = 2;
+    opt->fd = true;
+    Buf command;
+    buf_init(&command, arena);
+    for (int i = 1; i < argc; i++)
+        buf_printf(&command, "%s%s", i > 1 ? " " : "", argv[i]);
+    opt->command = command.data;
+
+    opterr = 0;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            errno = 0;
+            opt->points = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || opt->points < 0 || opt->points > 100000)
+                usage_error("bad number of points '%s'", optarg);
+            break;
+        case 's':
+            errno = 0;
+            opt->seed = strtoull(optarg, &end, 10);
+            if (*end || errno || !*optarg)
+                usage_error("bad seed '%s'", optarg);
+            break;
+        case 'r': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                usage_error("--range takes NAME=LO:HI, not '%s'", optarg);
+            Range r = { arena_strndup(arena, optarg, (size_t)(eq - optarg)), 0, 0 };
+            parse_range(eq + 1, &r.lo, &r.hi);
+            VEC_PUSH(arena, opt->ranges, opt->nranges, opt->cap_ranges, r);
+            break;
+        }
+        case 'R':
+            parse_range(optarg, &opt->lo, &opt->hi);
+            break;
+        case 'a':
+            VEC_PUSH(arena, opt->at, opt->nat, opt->cap_at, optarg);
+            break;
+        case 'n':
+            opt->fd = false;
+            break;
+        case 'H':
+            opt->header = optarg;
+            break;
+        case 'S':
+            opt->self_check = true;
+            break;
+        case 'o':
+            opt->output = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        case ':':
+            usage_error("option '%s' needs an argument", argv[optind - 1]);
+            break;
+        default:
+            usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        usage_error("%s", optind >= argc ? "no model file" : "more than one model file");
+    opt->model = argv[optind];
+    if (opt->points == 0 && opt->nat == 0)
+        usage_error("%s", "nothing to check: --points 0 and no --at");
+}
+
+static Arg *find_arg(Model *m, const char *name)
+{
+    for (int a = 0; a < m->nargs; a++)
+        if (strcmp(m->args[a].stmt->name, name) == 0)
+            return &m->args[a];
+    return NULL;
+}
+
+/* ---- the points and the reference at them ---- */
+
+typedef struct Plan {
+    int npoints;
+    double *points;     /* npoints x args_len */
+    double *seeds;      /* npoints x outputs_len */
+    int ncheck;         /* gradient elements checked per point */
+    int *check_input;   /* ncheck: which input (index in Model.inputs) */
+    long *check_elem;   /* npoints x ncheck: which of its elements */
+    double *output_ref; /* npoints x outputs_len */
+    double *grad_ref;   /* npoints x ncheck */
+} Plan;
+
+static void *alloc_array(Arena *arena, long n, size_t size)
+{
+    return arena_alloc(arena, (size_t)(n > 0 ? n : 1) * size);
+}
+
+/* The fixed point TEXT ("x=1,y=-2") into P, over random values already there. */
+static void apply_at(Model *m, Arena *arena, const char *text, double *p)
+{
+    const char *s = text;
+    while (*s) {
+        const char *eq = strchr(s, '='), *comma = strchr(s, ',');
+        if (!comma)
+            comma = s + strlen(s);
+        if (!eq || eq > comma)
+            usage_error("--at takes NAME=V[,NAME=V...], not '%s'", text);
+        const char *name = arena_strndup(arena, s, (size_t)(eq - s));
+        Arg *a = find_arg(m, name);
+        if (!a)
+            usage_error("--at: the model has no argument '%s'", name);
+        if (a->stmt->shape.rank != 0)
+            usage_error("--at: '%s' is not a scalar", name);
+        p[a->offset] = parse_double(eq + 1, comma, text);
+        s = *comma ? comma + 1 : comma;
+    }
+}
+
+/* Draw the points, seeds and checked elements; fixed points first. */
+static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
+{
+    Rng rng = { opt->seed };
+    for (size_t r = 0; r < opt->nranges; r++)
+        if (!find_arg(m, opt->ranges[r].name))
+            usage_error("--range: the model has no argument '%s'", opt->ranges[r].name);
+    for (int a = 0; a < m->nargs; a++) {
+        m->args[a].lo = opt->lo;
+        m->args[a].hi = opt->hi;
+        for (size_t r = 0; r < opt->nranges; r++)
+            if (strcmp(opt->ranges[r].name, m->args[a].stmt->name) == 0) {
+                m->args[a].lo = opt->ranges[r].lo;
+                m->args[a].hi = opt->ranges[r].hi;
+            }
+    }
+    int np = plan->npoints = (int)(opt->nat + (size_t)opt->points);
+    plan->points = alloc_array(arena, np * m->args_len, sizeof(double));
+    plan->seeds = alloc_array(arena, np * m->outputs_len, sizeof(double));
+    for (int p = 0; p < np; p++) {
+        double *point = plan->points + p * m->args_len;
+        for (int a = 0; a < m->nargs; a++)
+            for (long i = 0; i < m->args[a].value->len; i++)
+                point[m->args[a].offset + i] =
+                    rng_uniform(&rng, m->args[a].lo, m->args[a].hi);
+        if ((size_t)p < opt->nat)
+            apply_at(m, arena, opt->at[p], point);
+        /* seeds of either sign, bounded away from 0 */
+        for (long i = 0; i < m->outputs_len; i++) {
+            double s = rng_uniform(&rng, 0.5, 1.5);
+            plan->seeds[p * m->outputs_len + i] = rng_next(&rng) & 1 ? -s : s;
+        }
+    }
+
+    plan->ncheck = 0;
+    for (int g = 0; g < m->ninputs; g++) {
+        long len = m->args[m->inputs[g]].value->len;
+        plan->ncheck += (int)(len <= FULL_CHECK_MAX ? len : SAMPLE_SIZE);
+    }
+    plan->check_input = alloc_array(arena, plan->ncheck, sizeof(int));
+    plan->check_elem = alloc_array(arena, np * plan->ncheck, sizeof(long));
+    long *pick = alloc_array(arena, m->args_len, sizeof(long));
+    for (int p = 0; p < np; p++) {
+        int c = 0;
+        for (int g = 0; g < m->ninputs; g++) {
+            long len = m->args[m->inputs[g]].value->len;
+            for (long i = 0; i < len; i++)
+                pick[i] = i;
+            long take = len <= FULL_CHECK_MAX ? len : SAMPLE_SIZE;
+            if (take < len) {
+                /* a partial Fisher-Yates shuffle, then in increasing order */
+                for (long i = 0; i < take; i++) {
+                    long j = i + rng_below(&rng, len - i), t = pick[i];
+                    pick[i] = pick[j];
+                    pick[j] = t;
+                }
+                for (long i = 1; i < take; i++)
+                    for (long j = i; j > 0 && pick[j - 1] > pick[j]; j--) {
+                        long t = pick[j];
+                        pick[j] = pick[j - 1];
+                        pick[j - 1] = t;
+                    }
+            }
+            for (long i = 0; i < take; i++, c++) {
+                plan->check_input[c] = g;
+                plan->check_elem[p * plan->ncheck + c] = pick[i];
+            }
+        }
+    }
+}
+
+/* Load point P into the arguments, every tangent 0. */
+static void load_point(Model *m, const Plan *plan, int p)
+{
+    const double *point = plan->points + p * m->args_len;
+    for (int a = 0; a < m->nargs; a++) {
+        Tensor *t = m->args[a].value;
+        for (long i = 0; i < t->len; i++)
+            t->x[i] = (Dual){ point[m->args[a].offset + i], 0 };
+    }
+}
+
+/* sum over outputs of <seed, output>: its value and its tangent */
+static Dual weighted_outputs(const Model *m, const double *seeds)
+{
+    Dual sum = { 0, 0 };
+    for (int o = 0; o < m->noutputs; o++) {
+        const Tensor *t = m->outputs[o].value;
+        for (long i = 0; i < t->len; i++) {
+            double s = seeds[m->outputs[o].offset + i];
+            sum.v += s * t->x[i].v;
+            sum.d += chain(t->x[i].d, s);
+        }
+    }
+    return sum;
+}
+
+static Dual *checked_element(Model *m, const Plan *plan, int p, int c)
+{
+    Tensor *t = m->args[m->inputs[plan->check_input[c]]].value;
+    return &t->x[plan->check_elem[p * plan->ncheck + c]];
+}
+
+/* Outputs, then one forward-mode pass per checked element. */
+static void compute_reference(Plan *plan, Model *m, Arena *arena)
+{
+    int np = plan->npoints;
+    plan->output_ref = alloc_array(arena, np * m->outputs_len, sizeof(double));
+    plan->grad_ref = alloc_array(arena, np * plan->ncheck, sizeof(double));
+    for (int p = 0; p < np; p++) {
+        load_point(m, plan, p);
+        evaluate(m);
+        for (int o = 0; o < m->noutputs; o++) {
+            const Tensor *t = m->outputs[o].value;
+            for (long i = 0; i < t->len; i++)
+                plan->output_ref[p * m->outputs_len + m->outputs[o].offset + i] =
+                    t->x[i].v;
+        }
+        const double *seeds = plan->seeds + p * m->outputs_len;
+        for (int c = 0; c < plan->ncheck; c++) {
+            Dual *x = checked_element(m, plan, p, c);
+            x->d = 1;
+            evaluate(m);
+            /* before the reset: an output may be the input itself */
+            plan->grad_ref[p * plan->ncheck + c] = weighted_outputs(m, seeds).d;
+            x->d = 0;
+        }
+    }
+}
+
+/* --self-check: the reference against central differences of the
+ * interpreter's own values, with the driver's tolerances. */
+static int self_check(const Plan *plan, Model *m, const Options *opt)
+{
+    int failures = 0;
+    double worst = 0;
+    for (int p = 0; p < plan->npoints; p++) {
+        load_point(m, plan, p);
+        const double *seeds = plan->seeds + p * m->outputs_len;
+        for (int c = 0; c < plan->ncheck; c++) {
+            Dual *x = checked_element(m, plan, p, c);
+            double x0 = x->v, h = 1e-6 * fmax(1.0, fabs(x0));
+            double hi = x0 + h, lo = x0 - h, size = 0;
+            x->v = hi;
+            evaluate(m);
+            double f_hi = weighted_outputs(m, seeds).v;
+            x->v = lo;
+            evaluate(m);
+            double f_lo = weighted_outputs(m, seeds).v;
+            x->v = x0;
+            for (int o = 0; o < m->noutputs; o++)
+                for (long i = 0; i < m->outputs[o].value->len; i++)
+                    size += fabs(seeds[m->outputs[o].offset + i] *
+                                 plan->output_ref[p * m->outputs_len +
+                                                  m->outputs[o].offset + i]);
+            double fd = (f_hi - f_lo) / (hi - lo);
+            double want = plan->grad_ref[p * plan->ncheck + c], scale = DBL_MIN;
+            for (int k = 0; k < plan->ncheck; k++)
+                if (plan->check_input[k] == plan->check_input[c])
+                    scale = fmax(scale, fabs(plan->grad_ref[p * plan->ncheck + k]));
+            double diff = fabs(fd - want), mag = fmax(fabs(fd), fabs(want));
+            double slack = 64 * DBL_EPSILON * size / (hi - lo);
+            if (!(diff <= 1e-5 * mag + 1e-7 * scale + slack)) {
+                const Arg *a = &m->args[m->inputs[plan->check_input[c]]];
+                if (++failures <= 10)
+                    fprintf(stderr,
+                            "FAIL %s self-check (gradcheck %s) point %d: "
+                            "'%s'[%ld]: forward mode %.17g, differences %.17g\n",
+                            m->path, opt->command, p, a->stmt->name,
+                            plan->check_elem[p * plan->ncheck + c], want, fd);
+            }
+            if (diff > 0)
+                worst = fmax(worst, diff / fmax(mag, 1e-2 * scale));
+        }
+    }
+    if (failures) {
+        fprintf(stderr, "%s: self-check: %d failure(s)\n", m->path, failures);
+        return 1;
+    }
+    printf("%s: self-check: %d points, %d gradient elements, worst relative "
+           "difference %.2g\n", m->path, plan->npoints,
+           plan->npoints * plan->ncheck, worst);
+    return 0;
+}
+
+/* ---- the driver ---- */
+
+/* The checks every driver runs, after the model's tables: see the
+ * generated file for them as C. */
+static const char *const driver_checks[] = {
+    "/* ---- the checks, the same for every model ----",
+    " * No identifier here ends in _forward, _backward, _grad or _tape: those",
+    " * are the names a model's header declares. */",
+    "",
+    "static Tape tape_buf;",
+    "static double arg_buf[ARGS_ALLOC];",
+    "static double output_buf[OUTPUTS_ALLOC];",
+    "static double grad_buf[GRADS_ALLOC];",
+    "static double grad_again[GRADS_ALLOC];",
+    "static int failures, point_reported = -1;",
+    "static double worst_err;",
+    "#ifdef CHECK_FD",
+    "static double worst_fd;",
+    "#endif",
+    "",
+    "static void fill_nan(double *a, int n)",
+    "{",
+    "    for (int i = 0; i < n; i++)",
+    "        a[i] = NAN;",
+    "}",
+    "",
+    "static void copy(double *to, const double *from, int n)",
+    "{",
+    "    memcpy(to, from, (size_t)n * sizeof *to);",
+    "}",
+    "",
+    "static int same_bits(const double *a, const double *b, int n)",
+    "{",
+    "    return memcmp(a, b, (size_t)n * sizeof *a) == 0;",
+    "}",
+    "",
+    "/* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where",
+    " * scale is the largest |reference| in the same array.  NaN never agrees;",
+    " * an infinity agrees only with the same infinity.  *err is the error",
+    " * relative to max(|want|, |got|, (abs_coef / rel) * scale). */",
+    "static int agrees(double want, double got, double scale, double rel,",
+    "                  double abs_coef, double slack, double *err)",
+    "{",
+    "    *err = 0;",
+    "    if (isnan(want) || isnan(got) || isinf(want) || isinf(got))",
+    "        return isinf(want) && same_bits(&want, &got, 1);",
+    "    double diff = fabs(want - got);",
+    "    double size = fmax(fabs(want), fabs(got));",
+    "    if (diff > 0)",
+    "        *err = diff / fmax(size, abs_coef / rel * scale);",
+    "    return diff <= rel * size + abs_coef * scale + slack;",
+    "}",
+    "",
+    "/* The largest |reference| among n values, at least the smallest normal. */",
+    "static double scale_of(const double *ref, int n)",
+    "{",
+    "    double s = DBL_MIN;",
+    "    for (int i = 0; i < n; i++)",
+    "        if (fabs(ref[i]) > s)",
+    "            s = fabs(ref[i]);",
+    "    return s;",
+    "}",
+    "",
+    "static void fail(int p, const char *fmt, ...)",
+    "{",
+    "    va_list ap;",
+    "    if (++failures > MAX_REPORTS)",
+    "        return;",
+    "    fprintf(stderr, \"FAIL %s (seed %s) point %d: \", MODEL, SEED, p);",
+    "    va_start(ap, fmt);",
+    "    vfprintf(stderr, fmt, ap);",
+    "    va_end(ap);",
+    "    fputc('\\n', stderr);",
+    "    if (failures == 1)",
+    "        fprintf(stderr, \"  reproduce with: gradcheck %s\\n\", OPTIONS);",
+    "    if (point_reported != p) {",
+    "        point_reported = p;",
+    "        for (int a = 0; a < NARGS; a++)",
+    "            if (arg_len[a] == 1)",
+    "                fprintf(stderr, \"  at %s = %.17g\\n\", arg_name[a],",
+    "                        point_table[p][arg_offset[a]]);",
+    "    }",
+    "}",
+    "",
+    "/* \"name\" for a scalar, \"name[i]\" for an element of a tensor. */",
+    "static const char *element(const char *name, int len, int i)",
+    "{",
+    "    static char text[256];",
+    "    if (len == 1)",
+    "        snprintf(text, sizeof text, \"'%s'\", name);",
+    "    else",
+    "        snprintf(text, sizeof text, \"'%s'[%d]\", name, i);",
+    "    return text;",
+    "}",
+    "",
+    "static const char *input_element(int g, int i)",
+    "{",
+    "    return element(arg_name[input_arg[g]], arg_len[input_arg[g]], i);",
+    "}",
+    "",
+    "static void check_outputs(int p)",
+    "{",
+    "    for (int o = 0; o < NOUTPUTS; o++) {",
+    "        const double *want = output_ref[p] + output_offset[o];",
+    "        const double *got = output_buf + output_offset[o];",
+    "        double scale = scale_of(want, output_len[o]), err;",
+    "        for (int i = 0; i < output_len[o]; i++) {",
+    "            if (!agrees(want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
+    "                fail(p, \"output %s: expected %.17g, got %.17g\",",
+    "                     element(output_name[o], output_len[o], i), want[i],",
+    "                     got[i]);",
+    "            worst_err = fmax(worst_err, err);",
+    "        }",
+    "    }",
+    "}",
+    "",
+    "/* Backward overwrites every gradient element and repeats itself exactly. */",
+    "static void run_backward(int p)",
+    "{",
+    "    fill_nan(grad_buf, GRADS_LEN);",
+    "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_buf);",
+    "    for (int g = 0; g < NINPUTS; g++)",
+    "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
+    "            if (isnan(grad_buf[grad_offset[g] + i]))",
+    "                fail(p, \"gradient %s is NaN (not written?)\",",
+    "                     input_element(g, i));",
+    "    for (int i = 0; i < GRADS_LEN; i++)",
+    "        grad_again[i] = -1.0;",
+    "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_again);",
+    "    if (!same_bits(grad_buf, grad_again, GRADS_LEN))",
+    "        fail(p, \"a second backward call with the same tape gave other gradients\");",
+    "}",
+    "",
+    "/* The scale of each checked element: the largest |reference| among the",
+    " * checked elements of the same input. */",
+    "static double grad_scale(int p, int c)",
+    "{",
+    "    double s = DBL_MIN;",
+    "    for (int k = 0; k < NCHECK; k++)",
+    "        if (check_input[k] == check_input[c] && fabs(grad_ref[p][k]) > s)",
+    "            s = fabs(grad_ref[p][k]);",
+    "    return s;",
+    "}",
+    "",
+    "static void check_gradients(int p)",
+    "{",
+    "    for (int c = 0; c < NCHECK; c++) {",
+    "        int g = check_input[c], i = check_elem[p][c];",
+    "        double want = grad_ref[p][c], got = grad_buf[grad_offset[g] + i], err;",
+    "        if (!agrees(want, got, grad_scale(p, c), 1e-9, 1e-12, 0, &err))",
+    "            fail(p, \"gradient %s: expected %.17g, got %.17g\",",
+    "                 input_element(g, i), want, got);",
+    "        worst_err = fmax(worst_err, err);",
+    "    }",
+    "}",
+    "",
+    "#ifdef HAVE_GRAD",
+    "/* NAME_grad is forward and backward with seed 1, bit for bit. */",
+    "static void check_grad_function(int p)",
+    "{",
+    "    static const double one = 1.0;",
+    "    static double grad_want[GRADS_ALLOC];",
+    "    fill_nan(grad_again, GRADS_LEN);",
+    "    double value = grad_call(&tape_buf, arg_buf, grad_again);",
+    "    fill_nan(output_buf, OUTPUTS_LEN);",
+    "    forward_call(&tape_buf, arg_buf, output_buf);",
+    "    double want_value = output_buf[0];",
+    "    fill_nan(grad_want, GRADS_LEN);",
+    "    backward_call(&tape_buf, arg_buf, &one, grad_want);",
+    "    if (!same_bits(&value, &want_value, 1))",
+    "        fail(p, \"the grad function returned %.17g, forward gives %.17g\",",
+    "             value, want_value);",
+    "    if (!same_bits(grad_again, grad_want, GRADS_LEN))",
+    "        fail(p, \"the grad function's gradients differ from backward with seed 1\");",
+    "}",
+    "#endif",
+    "",
+    "#ifdef CHECK_FD",
+    "/* sum over outputs of <seed, output> at arg_buf, and its rounding size. */",
+    "static double weighted_sum(int p, double *size)",
+    "{",
+    "    double sum = 0;",
+    "    *size = 0;",
+    "    fill_nan(output_buf, OUTPUTS_LEN);",
+    "    forward_call(&tape_buf, arg_buf, output_buf);",
+    "    for (int i = 0; i < OUTPUTS_LEN; i++) {",
+    "        sum += seed_table[p][i] * output_buf[i];",
+    "        *size += fabs(seed_table[p][i] * output_buf[i]);",
+    "    }",
+    "    return sum;",
+    "}",
+    "",
+    "/* Central differences of the weighted sum against the gradient backward",
+    " * returned.  The slack covers the differences' own rounding error. */",
+    "static void check_differences(int p)",
+    "{",
+    "    for (int c = 0; c < NCHECK; c++) {",
+    "        int g = check_input[c], i = check_elem[p][c];",
+    "        double *x = arg_buf + arg_offset[input_arg[g]] + i;",
+    "        double x0 = *x, h = 1e-6 * fmax(1.0, fabs(x0)), size_hi, size_lo, err;",
+    "        double hi = x0 + h, lo = x0 - h;",
+    "        *x = hi;",
+    "        double f_hi = weighted_sum(p, &size_hi);",
+    "        *x = lo;",
+    "        double f_lo = weighted_sum(p, &size_lo);",
+    "        *x = x0;",
+    "        double fd = (f_hi - f_lo) / (hi - lo);",
+    "        double slack = 64 * DBL_EPSILON * fmax(size_hi, size_lo) / (hi - lo);",
+    "        double got = grad_buf[grad_offset[g] + i];",
+    "        if (!agrees(fd, got, grad_scale(p, c), 1e-5, 1e-7, slack, &err))",
+    "            fail(p, \"gradient %s: finite differences give %.17g, backward %.17g\",",
+    "                 input_element(g, i), fd, got);",
+    "        worst_fd = fmax(worst_fd, err);",
+    "    }",
+    "}",
+    "#endif",
+    "",
+    "int main(void)",
+    "{",
+    "    for (int p = 0; p < NPOINTS; p++) {",
+    "        copy(arg_buf, point_table[p], ARGS_LEN);",
+    "        fill_nan(output_buf, OUTPUTS_LEN);",
+    "        forward_call(&tape_buf, arg_buf, output_buf);",
+    "        check_outputs(p);",
+    "        run_backward(p);",
+    "        check_gradients(p);",
+    "#ifdef HAVE_GRAD",
+    "        check_grad_function(p);",
+    "#endif",
+    "#ifdef CHECK_FD",
+    "        check_differences(p);",
+    "#endif",
+    "    }",
+    "    if (failures) {",
+    "        fprintf(stderr, \"%s: %d failure(s)\\n\", MODEL, failures);",
+    "        return 1;",
+    "    }",
+    "    printf(\"%s: %d points, %d gradient elements and %d output elements checked, \"",
+    "           \"worst relative error %.2g\", MODEL, NPOINTS, NPOINTS * NCHECK,",
+    "           NPOINTS * OUTPUTS_LEN, worst_err);",
+    "#ifdef CHECK_FD",
+    "    printf(\", finite differences %.2g\\n\", worst_fd);",
+    "#else",
+    "    printf(\", finite differences skipped\\n\");",
+    "#endif",
+    "    return 0;",
+    "}",
+};
+
+/* A C string literal for TEXT. */
+static void put_string(Buf *out, const char *text)
+{
+    buf_putc(out, '"');
+    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_printf(out, "\\%c", *s);
+        else if (*s < 0x20 || *s >= 0x7f)
+            buf_printf(out, "\\%03o", *s);
+        else
+            buf_putc(out, (char)*s);
+    }
+    buf_putc(out, '"');
+}
+
+/* An exact C literal for V. */
+static void put_double(Buf *out, double v)
+{
+    if (isnan(v))
+        buf_puts(out, "NAN");
+    else if (isinf(v))
+        buf_puts(out, v > 0 ? "INFINITY" : "-INFINITY");
+    else
+        buf_printf(out, "%a", v);
+}
+
+/* { v0, v1, ... } over N doubles, four to a line; { 0 } when empty,
+ * since C has no empty arrays. */
+static void put_doubles(Buf *out, const double *v, long n)
+{
+    buf_puts(out, "{");
+    if (n == 0)
+        buf_puts(out, " 0");
+    for (long i = 0; i < n; i++) {
+        buf_puts(out, i == 0 ? " " : i % 4 == 0 ? ",\n      " : ", ");
+        put_double(out, v[i]);
+    }
+    buf_puts(out, " }");
+}
+
+static void put_longs(Buf *out, const long *v, long n)
+{
+    buf_puts(out, "{");
+    if (n == 0)
+        buf_puts(out, " 0");
+    for (long i = 0; i < n; i++)
+        buf_printf(out, "%s%s%ld", i ? "," : "", i && i % 16 == 0 ? "\n     " : " ",
+                   v[i]);
+    buf_puts(out, " }");
+}
+
+/* static const double NAME[ROWS][COLS] = { {...}, ... }; */
+static void put_table(Buf *out, const char *name, const double *v, int rows,
+                      long cols, const char *comment)
+{
+    buf_printf(out, "/* %s */\nstatic const double %s[%d][%ld] = {\n", comment,
+               name, rows, cols > 0 ? cols : 1);
+    for (int r = 0; r < rows; r++) {
+        buf_puts(out, "    ");
+        put_doubles(out, v + r * cols, cols);
+        buf_puts(out, r + 1 < rows ? ",\n" : "\n");
+    }
+    buf_puts(out, "};\n");
+}
+
+static long max1(long n)
+{
+    return n > 0 ? n : 1;
+}
+
+/* The start of a call of NAME_FN(tape, arguments...): scalars by value,
+ * tensors by pointer. */
+static void put_call(Buf *out, const Model *m, const char *fn)
+{
+    buf_printf(out, "%s_%s(tape", m->name, fn);
+    for (int a = 0; a < m->nargs; a++) {
+        const Arg *arg = &m->args[a];
+        if (arg->stmt->shape.rank == 0)
+            buf_printf(out, ", arg[%ld]", arg->offset);
+        else
+            buf_printf(out, ", arg + %ld", arg->offset);
+    }
+}
+
+static void put_grads(Buf *out, const Model *m)
+{
+    long off = 0;
+    for (int g = 0; g < m->ninputs; g++) {
+        buf_printf(out, ", grad + %ld", off);
+        off += m->args[m->inputs[g]].value->len;
+    }
+}
+
+static void write_driver(Buf *out, const Model *m, const Plan *plan,
+                         const Options *opt, Arena *arena)
+{
+    const char *header = opt->header ? opt->header
+                                     : arena_printf(arena, "%s.h", m->name);
+    int np = plan->npoints;
+    bool has_grad = m->noutputs == 1 && m->outputs[0].stmt->shape.rank == 0;
+
+    buf_printf(out, "/* Written by gradcheck from %s.  Do not edit.\n"
+               " * Checks the code gradc generated for the model against\n"
+               " * gradcheck's forward-mode reference (see tests/gradcheck.c). */\n",
+               m->path);
+    buf_puts(out, "#include <float.h>\n#include <math.h>\n#include <stdarg.h>\n"
+                  "#include <stdio.h>\n#include <string.h>\n\n#include ");
+    put_string(out, header);
+    buf_puts(out, "\n\n#define MODEL ");
+    put_string(out, m->path);
+    buf_printf(out, "\n#define SEED \"%llu\"", (unsigned long long)opt->seed);
+    buf_puts(out, "\n#define OPTIONS ");
+    put_string(out, opt->command);
+    buf_puts(out, "\n#define MAX_REPORTS 10\n");
+    if (has_grad)
+        buf_puts(out, "#define HAVE_GRAD\n");
+    if (opt->fd)
+        buf_puts(out, "#define CHECK_FD\n");
+    buf_printf(out, "\ntypedef %s_tape Tape;\n\n", m->name);
+
+    buf_printf(out,
+               "enum {\n"
+               "    NPOINTS = %d,\n"
+               "    NARGS = %d, ARGS_LEN = %ld,   /* arguments, their elements */\n"
+               "    NOUTPUTS = %d, OUTPUTS_LEN = %ld,\n"
+               "    NINPUTS = %d, GRADS_LEN = %ld,\n"
+               "    NCHECK = %d,   /* gradient elements checked per point */\n"
+               "    /* array sizes: C has no empty arrays */\n"
+               "    NARGS_ALLOC = %ld, ARGS_ALLOC = %ld, OUTPUTS_ALLOC = %ld,\n"
+               "    NINPUTS_ALLOC = %ld, GRADS_ALLOC = %ld, NCHECK_ALLOC = %ld\n"
+               "};\n\n",
+               np, m->nargs, m->args_len, m->noutputs, m->outputs_len,
+               m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
+               max1(m->args_len), max1(m->outputs_len), max1(m->ninputs),
+               max1(m->grads_len), max1(plan->ncheck));
+
+    /* the model's signature */
+    buf_puts(out, "static const char *const arg_name[NARGS_ALLOC] = {");
+    for (int a = 0; a < m->nargs; a++) {
+        buf_puts(out, a ? ", " : " ");
+        put_string(out, m->args[a].stmt->name);
+    }
+    buf_puts(out, m->nargs ? " };\n" : " 0 };\n");
+    long *tmp = alloc_array(arena, m->nargs + m->noutputs + 2 * m->ninputs, sizeof(long));
+    for (int a = 0; a < m->nargs; a++)
+        tmp[a] = m->args[a].offset;
+    buf_puts(out, "static const int arg_offset[NARGS_ALLOC] = ");
+    put_longs(out, tmp, m->nargs);
+    for (int a = 0; a < m->nargs; a++)
+        tmp[a] = m->args[a].value->len;
+    buf_puts(out, ";\nstatic const int arg_len[NARGS_ALLOC] = ");
+    put_longs(out, tmp, m->nargs);
+    buf_puts(out, ";\n/* the inputs: which argument, where its gradient goes */\n");
+    long off = 0;
+    for (int g = 0; g < m->ninputs; g++) {
+        tmp[g] = m->inputs[g];
+        tmp[m->ninputs + g] = off;
+        off += m->args[m->inputs[g]].value->len;
+    }
+    buf_puts(out, "static const int input_arg[NINPUTS_ALLOC] = ");
+    put_longs(out, tmp, m->ninputs);
+    buf_puts(out, ";\nstatic const int grad_offset[NINPUTS_ALLOC] = ");
+    put_longs(out, tmp + m->ninputs, m->ninputs);
+    buf_puts(out, ";\nstatic const char *const output_name[NOUTPUTS] = {");
+    for (int o = 0; o < m->noutputs; o++) {
+        buf_puts(out, o ? ", " : " ");
+        put_string(out, m->outputs[o].stmt->name);
+    }
+    for (int o = 0; o < m->noutputs; o++)
+        tmp[o] = m->outputs[o].offset;
+    buf_puts(out, " };\nstatic const int output_offset[NOUTPUTS] = ");
+    put_longs(out, tmp, m->noutputs);
+    for (int o = 0; o < m->noutputs; o++)
+        tmp[o] = m->outputs[o].value->len;
+    buf_puts(out, ";\nstatic const int output_len[NOUTPUTS] = ");
+    put_longs(out, tmp, m->noutputs);
+    buf_puts(out, ";\n\n");
+
+    /* the points and the reference */
+    put_table(out, "point_table", plan->points, np, m->args_len,
+              "the arguments at each point");
+    put_table(out, "seed_table", plan->seeds, np, m->outputs_len,
+              "the seed of each output element at each point");
+    put_table(out, "output_ref", plan->output_ref, np, m->outputs_len,
+              "reference outputs");
+    long *inputs = alloc_array(arena, plan->ncheck, sizeof(long));
+    for (int c = 0; c < plan->ncheck; c++)
+        inputs[c] = plan->check_input[c];
+    buf_puts(out, "/* the gradient elements checked: input, element at each point */\n"
+                  "static const int check_input[NCHECK_ALLOC] = ");
+    put_longs(out, inputs, plan->ncheck);
+    buf_printf(out, ";\nstatic const int check_elem[%d][NCHECK_ALLOC] = {\n", np);
+    for (int p = 0; p < np; p++) {
+        buf_puts(out, "    ");
+        put_longs(out, plan->check_elem + p * plan->ncheck, plan->ncheck);
+        buf_puts(out, p + 1 < np ? ",\n" : "\n");
+    }
+    buf_puts(out, "};\n");
+    put_table(out, "grad_ref", plan->grad_ref, np, plan->ncheck,
+              "reference gradient elements, as check_elem lists them");
+
+    /* the calls */
+    buf_puts(out, "\nstatic void forward_call(Tape *tape, const double *arg, double *out)\n{\n");
+    if (m->nargs == 0)
+        buf_puts(out, "    (void)arg;\n");
+    buf_puts(out, "    ");
+    put_call(out, m, "forward");
+    for (int o = 0; o < m->noutputs; o++)
+        buf_printf(out, ", out + %ld", m->outputs[o].offset);
+    buf_puts(out, ");\n}\n\n"
+                  "static void backward_call(const Tape *tape, const double *arg,\n"
+                  "                          const double *seed, double *grad)\n{\n");
+    if (m->nargs == 0)
+        buf_puts(out, "    (void)arg;\n");
+    if (m->ninputs == 0)
+        buf_puts(out, "    (void)grad;\n");
+    buf_puts(out, "    ");
+    put_call(out, m, "backward");
+    for (int o = 0; o < m->noutputs; o++) {
+        const ModelOutput *mo = &m->outputs[o];
+        if (mo->stmt->shape.rank == 0)
+            buf_printf(out, ", seed[%ld]", mo->offset);
+        else
+            buf_printf(out, ", seed + %ld", mo->offset);
+    }
+    put_grads(out, m);
+    buf_puts(out, ");\n}\n");
+    if (has_grad) {
+        buf_puts(out, "\nstatic double grad_call(Tape *tape, const double *arg, double *grad)\n{\n");
+        if (m->nargs == 0)
+            buf_puts(out, "    (void)arg;\n");
+        if (m->ninputs == 0)
+            buf_puts(out, "    (void)grad;\n");
+        buf_puts(out, "    return ");
+        put_call(out, m, "grad");
+        put_grads(out, m);
+        buf_puts(out, ");\n}\n");
+    }
+    buf_puts(out, "\n");
+    for (size_t i = 0; i < sizeof driver_checks / sizeof *driver_checks; i++)
+        buf_printf(out, "%s\n", driver_checks[i]);
+}
+
+int main(int argc, char **argv)
+{
+    Arena *arena = arena_new();
+    Options opt = { 0 };
+    parse_options(&opt, arena, argc, argv);
+    Model model = { 0 };
+    if (!load_model(&model, arena, opt.model)) {
+        arena_free(arena);
+        return 1;
+    }
+    Plan plan;
+    make_plan(&plan, &model, &opt, arena);
+    compute_reference(&plan, &model, arena);
+    int status = 0;
+    if (opt.self_check) {
+        if (opt.fd)
+            status = self_check(&plan, &model, &opt);
+        else
+            printf("%s: self-check skipped (--no-fd)\n", model.path);
+    } else {
+        Buf driver;
+        buf_init(&driver, arena);
+        write_driver(&driver, &model, &plan, &opt, arena);
+        if (opt.output) {
+            const Buf *contents[] = { &driver };
+            status = output_write_files(&opt.output, contents, 1) ? 0 : 1;
+        } else {
+            fwrite(driver.data, 1, driver.len, stdout);
+        }
+    }
+    arena_free(arena);
+    return status;
+}

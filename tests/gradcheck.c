@@ -999,7 +999,7 @@ static const char *const driver_checks[] = {
     "    for (int g = 0; g < NINPUTS; g++)",
     "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
     "            if (isnan(grad_buf[grad_offset[g] + i]))",
-    "                fail(p, \"gradient %s is NaN (not written?)\",",
+    "                fail(p, \"gradient %s is NaN: left unwritten, or computed as NaN\",",
     "                     input_element(g, i));",
     "    for (int i = 0; i < GRADS_LEN; i++)",
     "        grad_again[i] = -1.0;",

@@ -106,13 +106,17 @@ fi
 # A generated model: 3000 statements over 6 inputs and 2 data values, each
 # reading three earlier values, mostly recent ones (long chains) and often
 # any (forks everywhere); an output every 500 statements, read by later
-# ones.  Every operator keeps values in [-2, 2], so nothing overflows.  (The
+# ones, and a last output that reads every value nothing else reads.  Every operator keeps values in [-2, 2], so nothing overflows.  (The
 # model is the same on every run with the same awk.)
 awk -v n=3000 '
 function pick() {
     if (rand() < 0.6)
         return v[nv - 1 - int(rand() * (nv < 10 ? nv : 10))]
     return v[int(rand() * nv)]
+}
+function mark_used(e, name) {
+    if (match(e, "(^|[^A-Za-z0-9_])" name "([^A-Za-z0-9_]|$)"))
+        used[name] = 1
 }
 BEGIN {
     srand(20261125)
@@ -144,10 +148,29 @@ BEGIN {
         else if (k == 15) e = "(1 + " a "^2 / 4) ^ (" b " / 4)"
         else if (k == 16) e = "(" a " * " a " - " b "^2) / 2"
         else e = "(sin(" a " * " b ") + sin(" a " * " b ")) / 4 + (" c " + " c ") / 4"
+        mark_used(e, a); mark_used(e, b); mark_used(e, c)
         print (i % 500 == 0 ? "output " : "") "t" i " = " e
         v[nv++] = "t" i
     }
-    print "output last = (t" n " + t" (n - 1) " + t500 * t1500) / 3"
+    # every value left unread goes into the last output, 20 at a time
+    terms = ""
+    nterms = 0
+    for (i = 1; i <= n; i++) {
+        if (used["t" i])
+            continue
+        terms = terms (nterms ? " + " : "") "t" i
+        if (++nterms == 20) {
+            print "u" ++nu " = (" terms ") / 20"
+            terms = ""
+            nterms = 0
+        }
+    }
+    if (nterms)
+        print "u" ++nu " = (" terms ") / 20"
+    last = "t500 * t1500"
+    for (i = 1; i <= nu; i++)
+        last = last " + u" i
+    print "output last = (" last ") / " (nu + 1)
 }' >"$WORK/large.grad"
 check_model "$WORK/large.grad" --points 2
 report_models

@@ -285,22 +285,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *p)
     enum { MAX_EXPECTED = 24 };
     yysymbol_kind_t expected[MAX_EXPECTED];
     int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
-    bool number = false, paren = false, operators = false;
+    bool number = false, paren = false, operators = false, statement = false;
     for (int i = 0; i < n; i++) {
         number |= expected[i] == YYSYMBOL_NUMBER;
         paren |= is_token(expected[i], "(");
         operators |= is_token(expected[i], "*");
+        statement |= expected[i] == YYSYMBOL_INPUT;
     }
     /* Wherever an operand may start, '(' may too; a dimension takes only a
-     * number. */
+     * number.  Where 'input' may come, any statement may. */
     bool operand = number && paren;
     const char *names[MAX_EXPECTED + 2];
     int k = 0;
+    if (statement)
+        names[k++] = "a statement";
     if (operand)
         names[k++] = "an expression";
     if (operators)
         names[k++] = "an operator";
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !statement; i++) {
         if ((operand && starts_operand(expected[i])) ||
             (operators && is_operator(expected[i])))
             continue;

@@ -16,6 +16,21 @@ double gradrt_sigmoid(double x)
     return z / (1 + z);
 }
 
+/* With z = exp(-|x|) <= 1: sigmoid(|x|) = 1 / (1 + z) and
+ * sigmoid(-|x|) = z / (1 + z), so no term cancels. */
+double gradrt_sigmoid_deriv(double x)
+{
+    double z = exp(-fabs(x));
+    return z / ((1 + z) * (1 + z));
+}
+
+/* 1 - tanh(x)^2 = 4 e^(-2|x|) / (1 + e^(-2|x|))^2. */
+double gradrt_tanh_deriv(double x)
+{
+    double z = exp(-2 * fabs(x));
+    return 4 * z / ((1 + z) * (1 + z));
+}
+
 /* max(x, 0) + log1p(exp(-|x|)): no overflow, and log1p keeps the tail
  * exact where exp(-|x|) is far below 1. */
 double gradrt_softplus(double x)

@@ -22,6 +22,13 @@ const char *gradrt_version(void);
 /* 1 / (1 + exp(-x)), without overflow for any x. */
 double gradrt_sigmoid(double x);
 
+/* sigmoid'(x) = sigmoid(x) sigmoid(-x), exact to rounding for any x
+ * (where s (1 - s) from a rounded s is not, once s rounds to 1). */
+double gradrt_sigmoid_deriv(double x);
+
+/* tanh'(x) = 1 - tanh(x)^2, exact to rounding for any x. */
+double gradrt_tanh_deriv(double x);
+
 /* log(1 + exp(x)), exact to rounding for large |x|. */
 double gradrt_softplus(double x);
 

@@ -1200,7 +1200,12 @@ static void emit_tape_struct(Emitter *e, Buf *h)
             buf_printf(h, "    " REAL " %s;", e->name[i]);
         else
             buf_printf(h, "    " REAL " %s[%ld];", e->name[i], shape_size(n->shape));
-        buf_printf(h, " /* %s */\n", stmt_text(e, n->stmt));
+        /* Shortened: a long statement has many temporaries on the tape, and
+         * the header must stay linear in the model. */
+        const char *text = stmt_text(e, n->stmt);
+        if (strlen(text) > 72)
+            text = fmt(e, "%.69s...", text);
+        buf_printf(h, " /* %s */\n", text);
     }
     if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");

@@ -124,9 +124,11 @@ int graph_add_param(Graph *g, const char *name, Shape shape, bool is_input,
     return id;
 }
 
+/* Bit for bit: x - 0 is x, but x - (-0) is not when x is -0. */
 static bool is_const(const Graph *g, int id, double value)
 {
-    return g->nodes[id].op == OP_CONST && g->nodes[id].value == value;
+    return g->nodes[id].op == OP_CONST &&
+           double_bits(g->nodes[id].value) == double_bits(value);
 }
 
 /* Folds operators whose result IEEE arithmetic defines exactly, so the

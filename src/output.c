@@ -74,6 +74,12 @@ bool output_write_files(const char *const *paths, const Buf *const *contents,
     char *tmp[8] = { 0 };
     if (nfiles > 8)
         UNREACHABLE();
+    /* A rename onto a directory fails only after earlier renames have
+     * replaced their files: refuse before touching anything. */
+    struct stat st;
+    for (int i = 0; i < nfiles; i++)
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+            return write_error(paths[i], strerror(EISDIR));
     bool ok = true;
     for (int i = 0; i < nfiles && ok; i++)
         ok = (tmp[i] = write_temp(paths[i], contents[i], mode)) != NULL;

@@ -10,7 +10,6 @@ extern "C" {
  * one anywhere, fill it with kamper_forward and pass it to kamper_backward
  * with the same arguments. */
 typedef struct kamper_tape {
-    double a; /* line 4: a = sigmoid(y) */
     double b; /* line 5: b = x + a */
     double d; /* line 7: d = y + c */
     double e; /* line 8: e = 1 / d */

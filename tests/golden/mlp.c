@@ -13,11 +13,10 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W1[i * 4 + k] * x[k];
         t1[i] = acc;
     }
-    double t2[5];
     for (int i = 0; i < 5; i++)
-        t2[i] = t1[i] + b1[i];
+        tape->t2[i] = t1[i] + b1[i];
     for (int i = 0; i < 5; i++)
-        tape->a1[i] = gradrt_sigmoid(t2[i]);
+        tape->a1[i] = gradrt_sigmoid(tape->t2[i]);
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double t3[3];
     for (int i = 0; i < 3; i++) {
@@ -26,11 +25,10 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W2[i * 5 + k] * tape->a1[k];
         t3[i] = acc;
     }
-    double t4[3];
     for (int i = 0; i < 3; i++)
-        t4[i] = t3[i] + b2[i];
+        tape->t4[i] = t3[i] + b2[i];
     for (int i = 0; i < 3; i++)
-        tape->a2[i] = gradrt_sigmoid(t4[i]);
+        tape->a2[i] = gradrt_sigmoid(tape->t4[i]);
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double t5[2];
     for (int i = 0; i < 2; i++) {
@@ -39,14 +37,14 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W3[i * 3 + k] * tape->a2[k];
         t5[i] = acc;
     }
-    double t6[2];
     for (int i = 0; i < 2; i++)
-        t6[i] = t5[i] + b3[i];
+        tape->t6[i] = t5[i] + b3[i];
+    double a3[2];
     for (int i = 0; i < 2; i++)
-        tape->a3[i] = gradrt_sigmoid(t6[i]);
+        a3[i] = gradrt_sigmoid(tape->t6[i]);
     /* line 9: output J = sum((y - a3)^2) */
     for (int i = 0; i < 2; i++)
-        tape->t7[i] = y[i] - tape->a3[i];
+        tape->t7[i] = y[i] - a3[i];
     double t9[2];
     for (int i = 0; i < 2; i++)
         t9[i] = tape->t7[i] * tape->t7[i];
@@ -78,7 +76,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double d_t6[2];
     for (int i = 0; i < 2; i++)
-        d_t6[i] = d_a3[i] * tape->a3[i] * (1 - tape->a3[i]);
+        d_t6[i] = d_a3[i] * gradrt_sigmoid_deriv(tape->t6[i]);
     for (int i = 0; i < 2; i++)
         grad_b3[i] = d_t6[i];
     for (int i = 0; i < 2; i++)
@@ -94,7 +92,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double d_t4[3];
     for (int i = 0; i < 3; i++)
-        d_t4[i] = d_a2[i] * tape->a2[i] * (1 - tape->a2[i]);
+        d_t4[i] = d_a2[i] * gradrt_sigmoid_deriv(tape->t4[i]);
     for (int i = 0; i < 3; i++)
         grad_b2[i] = d_t4[i];
     for (int i = 0; i < 3; i++)
@@ -110,7 +108,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     /* line 6: a1 = sigmoid(W1 @ x + b1) */
     double d_t2[5];
     for (int i = 0; i < 5; i++)
-        d_t2[i] = d_a1[i] * tape->a1[i] * (1 - tape->a1[i]);
+        d_t2[i] = d_a1[i] * gradrt_sigmoid_deriv(tape->t2[i]);
     for (int i = 0; i < 5; i++)
         grad_b1[i] = d_t2[i];
     for (int i = 0; i < 5; i++)

@@ -10,16 +10,15 @@ void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const d
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++)
             t1[j * 4 + i] = W1[i * 3 + j];
-    double t2[64];
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < 4; j++) {
             double acc = 0.0;
             for (int k = 0; k < 3; k++)
                 acc += X[i * 3 + k] * t1[k * 4 + j];
-            t2[i * 4 + j] = acc;
+            tape->t2[i * 4 + j] = acc;
         }
     for (int i = 0; i < 64; i++)
-        tape->a[i] = gradrt_sigmoid(t2[i]);
+        tape->a[i] = gradrt_sigmoid(tape->t2[i]);
     /* line 8: yhat = a @ W2 */
     double yhat[16];
     for (int i = 0; i < 16; i++) {
@@ -73,7 +72,7 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
     /* line 7: a = sigmoid(X @ transpose(W1)) */
     double d_t2[64];
     for (int i = 0; i < 64; i++)
-        d_t2[i] = d_a[i] * tape->a[i] * (1 - tape->a[i]);
+        d_t2[i] = d_a[i] * gradrt_sigmoid_deriv(tape->t2[i]);
     double d_t1[12];
     for (int k = 0; k < 3; k++)
         for (int j = 0; j < 4; j++) {

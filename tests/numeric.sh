@@ -1,8 +1,7 @@
 #!/bin/sh
 # numeric.sh: the generated code's outputs and gradients against gradcheck's
 # independent forward-mode reference (tests/gradcheck.c), for every model in
-# tests/numeric.list, tests/numeric-tensor.list (with GRADC_TENSORS=1; else
-# only gradcheck's own self-check runs on those) and a generated model of
+# tests/numeric.list, tests/numeric-tensor.list and a generated model of
 # 3000 statements; then the values the core issue fixes for
 # examples/kamper.grad and examples/swell.grad.
 . "$top_srcdir/tests/lib.sh"
@@ -72,15 +71,6 @@ report_models() {
     done
 }
 
-# self_check_model MODEL [GRADCHECK OPTIONS...]: gradcheck's reference
-# against finite differences of itself; no generated code involved.
-self_check_model() {
-    model=$1
-    shift
-    (cd "$top_srcdir" && "$GRADCHECK" --self-check "$@" "$model") >"$WORK/self-check.out" 2>&1 ||
-        fail "$model: $(cat "$WORK/self-check.out")"
-}
-
 # run_list FILE ACTION: ACTION MODEL OPTIONS... for each line of FILE
 # ('#' starts a comment).
 run_list() {
@@ -96,12 +86,7 @@ run_list() {
 }
 
 run_list "$top_srcdir/tests/numeric.list" check_model
-if [ "${GRADC_TENSORS:-0}" = 1 ]; then
-    run_list "$top_srcdir/tests/numeric-tensor.list" check_model
-else
-    run_list "$top_srcdir/tests/numeric-tensor.list" self_check_model
-    echo "numeric: tensor models only self-checked by gradcheck (GRADC_TENSORS=1 runs them)"
-fi
+run_list "$top_srcdir/tests/numeric-tensor.list" check_model
 
 # A generated model: 3000 statements over 6 inputs and 2 data values, each
 # reading three earlier values, mostly recent ones (long chains) and often

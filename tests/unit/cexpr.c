@@ -54,12 +54,23 @@ static double softplus(double x)
     return log1p(exp(x));
 }
 
+static double sigmoid_deriv(double x)
+{
+    return sigmoid(x) * (1 - sigmoid(x));
+}
+
+static double tanh_deriv(double x)
+{
+    return 1 - tanh(x) * tanh(x);
+}
+
 static double call(Reader *r, const char *name, size_t len)
 {
     static const struct { const char *name; double (*fn)(double); } functions[] = {
         { "exp", exp }, { "log", log }, { "sqrt", sqrt }, { "sin", sin },
         { "cos", cos }, { "tanh", tanh }, { "fabs", fabs },
         { "gradrt_sigmoid", sigmoid }, { "gradrt_softplus", softplus },
+        { "gradrt_sigmoid_deriv", sigmoid_deriv }, { "gradrt_tanh_deriv", tanh_deriv },
     };
     double a = cond(r);
     if (len == 3 && strncmp(name, "pow", 3) == 0) {

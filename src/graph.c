@@ -152,6 +152,44 @@ static bool fold(const Graph *g, Op op, const int *args, double *out)
     return isfinite(*out);
 }
 
+static int unary(Graph *g, Op op, int arg, Shape shape, int stmt)
+{
+    int args[2] = { arg, -1 };
+    return graph_add_op(g, op, args, -1, shape, stmt);
+}
+
+/* Logarithms of functions that underflow, rewritten to forms that do not:
+ * log(sigmoid(x)) = -softplus(-x), log(1 - sigmoid(x)) = -softplus(x),
+ * log(softmax(x)) = log_softmax(x) and log(sum(exp(v))) = logsumexp(v)
+ * (likewise the row sums of a matrix).  The naive forms give -inf once
+ * sigmoid or exp underflows (x < -745); these stay finite and exact to
+ * rounding, and so do their derivatives.  Returns -1 when none applies. */
+static int stable_log(Graph *g, Op op, const int *args, Shape shape, int stmt)
+{
+    if (op != OP_LOG)
+        return -1;
+    const Node *a = &g->nodes[args[0]];
+    if (a->op == OP_SIGMOID)
+        return unary(g, OP_NEG,
+                     unary(g, OP_SOFTPLUS, unary(g, OP_NEG, a->args[0], shape, stmt),
+                           shape, stmt),
+                     shape, stmt);
+    if (a->op == OP_SUB && is_const(g, a->args[0], 1) &&
+        g->nodes[a->args[1]].op == OP_SIGMOID && shape_equal(a->shape, shape))
+        return unary(g, OP_NEG,
+                     unary(g, OP_SOFTPLUS, g->nodes[a->args[1]].args[0], shape, stmt),
+                     shape, stmt);
+    if (a->op == OP_SOFTMAX)
+        return unary(g, OP_LOG_SOFTMAX, a->args[0], shape, stmt);
+    if (a->op == OP_SUM && g->nodes[a->args[0]].op == OP_EXP) {
+        Shape x = g->nodes[a->args[0]].shape;
+        bool rows = (x.rank == 1 && a->axis < 0) || (x.rank == 2 && a->axis == 1);
+        if (rows)
+            return unary(g, OP_LOGSUMEXP, g->nodes[a->args[0]].args[0], shape, stmt);
+    }
+    return -1;
+}
+
 int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
                  int stmt)
 {
@@ -175,6 +213,9 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     /* The sum or mean of a scalar is the scalar. */
     if ((op == OP_SUM || op == OP_MEAN) && s0.rank == 0)
         return args[0];
+    int stable = stable_log(g, op, args, shape, stmt);
+    if (stable >= 0)
+        return stable;
     if (op == OP_POW && is_const(g, args[1], 2)) {
         op = OP_SQUARE;
         square_args[0] = args[0];

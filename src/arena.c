@@ -53,15 +53,37 @@ Arena *arena_new(void)
     return arena;
 }
 
+static void free_blocks(Block *b)
+{
+    for (Block *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+}
+
+/* Keeps the first block: a scratch arena reset after every statement
+ * would otherwise return and refetch its memory each time. */
+void arena_reset(Arena *arena)
+{
+    Block *keep = arena->head;
+    if (!keep)
+        return;
+    free_blocks(keep->next);
+    keep->next = NULL;
+    keep->used = 0;
+}
+
 void arena_free(Arena *arena)
 {
     if (!arena)
         return;
-    for (Block *b = arena->head, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
+    free_blocks(arena->head);
     free(arena);
+}
+
+static size_t aligned(size_t size)
+{
+    return (size + sizeof(Align) - 1) / sizeof(Align) * sizeof(Align);
 }
 
 static Block *block_new(size_t size)
@@ -76,27 +98,27 @@ static Block *block_new(size_t size)
 
 void *arena_alloc(Arena *arena, size_t size)
 {
-    size_t align = sizeof(Align);
-    if (size > SIZE_MAX - align)
+    if (size > SIZE_MAX - sizeof(Align))
         die("error: out of memory");
-    size = (size + align - 1) / align * align;
+    size = aligned(size);
     Block *b = arena->head;
-    if (!b || b->size - b->used < size) {
-        if (size > BLOCK_SIZE / 4) {
-            /* A big request gets a block of its own behind the current one,
-             * so the current block's free space is not wasted. */
-            Block *big = block_new(size);
-            big->used = size;
-            if (b) {
-                big->next = b->next;
-                b->next = big;
-            } else {
-                big->next = NULL;
-                arena->head = big;
-            }
-            memset(big->data, 0, size);
-            return big->data;
+    if (size > BLOCK_SIZE / 4) {
+        /* A big request always gets a block of its own (arena_reserve
+         * relies on it), behind the current one so that the current
+         * block's free space is not wasted. */
+        Block *big = block_new(size);
+        big->used = size;
+        if (b) {
+            big->next = b->next;
+            b->next = big;
+        } else {
+            big->next = NULL;
+            arena->head = big;
         }
+        memset(big->data, 0, size);
+        return big->data;
+    }
+    if (!b || b->size - b->used < size) {
         b = block_new(BLOCK_SIZE);
         b->next = arena->head;
         arena->head = b;
@@ -120,15 +142,48 @@ char *arena_strdup(Arena *arena, const char *s)
     return arena_strndup(arena, s, strlen(s));
 }
 
+char *arena_vprintf(Arena *arena, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        die("internal error: bad format '%s'", fmt);
+    char *p = arena_alloc(arena, (size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
 char *arena_printf(Arena *arena, const char *fmt, ...)
 {
-    Buf buf;
     va_list ap;
-    buf_init(&buf, arena);
     va_start(ap, fmt);
-    buf_vprintf(&buf, fmt, ap);
+    char *p = arena_vprintf(arena, fmt, ap);
     va_end(ap);
-    return buf.data;
+    return p;
+}
+
+/* Moves the dedicated block holding P to NEW_SIZE bytes with realloc():
+ * a growing array then costs its final size, not twice that in the copies
+ * left behind. */
+static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_size)
+{
+    Block *old = (Block *)(void *)((char *)p - offsetof(Block, data));
+    Block **link = &arena->head;
+    while (*link != old)
+        link = &(*link)->next;
+    if (new_size > SIZE_MAX - sizeof(Block))
+        die("error: out of memory");
+    Block *b = realloc(old, sizeof(Block) + new_size);
+    if (!b) {
+        fputs("gradc: error: out of memory\n", stderr);
+        exit(1);
+    }
+    b->size = b->used = new_size;
+    *link = b;
+    memset((char *)b->data + old_size, 0, new_size - old_size);
+    return b->data;
 }
 
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
@@ -143,6 +198,12 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
         new_cap *= 2;
     }
     void **slot = items;
+    size_t old_size = aligned(*cap * elem_size);
+    if (*cap && old_size > BLOCK_SIZE / 4) {
+        *slot = grow_dedicated(arena, *slot, old_size, aligned(new_cap * elem_size));
+        *cap = new_cap;
+        return;
+    }
     void *grown = arena_alloc(arena, new_cap * elem_size);
     if (*cap)
         memcpy(grown, *slot, *cap * elem_size);
@@ -158,7 +219,7 @@ void buf_init(Buf *buf, Arena *arena)
     buf->len = 0;
     buf->cap = 0;
     buf->data = NULL;
-    arena_reserve(arena, &buf->data, &buf->cap, 256, 1);
+    arena_reserve(arena, &buf->data, &buf->cap, 32, 1);
     buf->data[0] = '\0';
 }
 

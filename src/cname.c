@@ -2,6 +2,7 @@
  * including C keywords and names such as 'tape' or 'd_x', so every
  * identifier the emitter writes is claimed here and comes back unique,
  * valid in C and C++, and clear of everything the generated code uses. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gradc.h"
@@ -12,51 +13,56 @@ struct CNames {
 };
 
 /* C99 and C++ keywords, the names <math.h> may declare or define (the
- * generated code calls some of them), and macros of <stddef.h>. */
+ * generated code calls some of them), and macros of <stddef.h>.  Sorted in
+ * strcmp() order for bsearch(); cnames_new() checks that it stays so. */
 static const char *const reserved_words[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do",
-    "double", "else", "enum", "extern", "float", "for", "goto", "if",
-    "inline", "int", "long", "register", "restrict", "return", "short",
-    "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-    "unsigned", "void", "volatile", "while",
-    "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool",
-    "catch", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
-    "consteval", "constexpr", "constinit", "const_cast", "co_await",
-    "co_return", "co_yield", "decltype", "delete", "dynamic_cast",
-    "explicit", "export", "false", "friend", "mutable", "namespace", "new",
-    "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq",
-    "private", "protected", "public", "reinterpret_cast", "requires",
-    "static_assert", "static_cast", "template", "this", "thread_local",
-    "throw", "true", "try", "typeid", "typename", "using", "virtual",
-    "wchar_t", "xor", "xor_eq", "complex", "imaginary", "noreturn",
-    "NULL", "offsetof", "size_t", "ptrdiff_t", "errno", "assert",
-    "acos", "asin", "atan", "atan2", "ceil", "cos", "cosh", "exp", "fabs",
-    "floor", "fmod", "frexp", "ldexp", "log", "log10", "modf", "pow", "sin",
-    "sinh", "sqrt", "tan", "tanh", "acosh", "asinh", "atanh", "cbrt",
-    "copysign", "erf", "erfc", "exp2", "expm1", "fdim", "fma", "fmax",
-    "fmin", "hypot", "ilogb", "lgamma", "llrint", "llround", "log1p", "log2",
-    "logb", "lrint", "lround", "nan", "nearbyint", "nextafter", "nexttoward",
-    "remainder", "remquo", "rint", "round", "scalbln", "scalbn", "tgamma",
-    "trunc", "j0", "j1", "jn", "y0", "y1", "yn", "gamma", "signgam", "drem",
-    "finite", "scalb", "significand", "exp10", "pow10", "sincos",
-    "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "INFINITY", "NAN", "FP_INFINITE",
-    "FP_NAN", "FP_NORMAL", "FP_SUBNORMAL", "FP_ZERO", "FP_FAST_FMA",
-    "FP_FAST_FMAF", "FP_FAST_FMAL", "FP_ILOGB0", "FP_ILOGBNAN",
-    "MATH_ERRNO", "MATH_ERREXCEPT", "math_errhandling", "fpclassify",
-    "isfinite", "isinf", "isnan", "isnormal", "signbit", "isgreater",
-    "isgreaterequal", "isless", "islessequal", "islessgreater",
-    "isunordered", "float_t", "double_t", "M_E", "M_LOG2E", "M_LOG10E",
-    "M_LN2", "M_LN10", "M_PI", "M_PI_2", "M_PI_4", "M_1_PI", "M_2_PI",
-    "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2",
-    "main", "abs", "labs", "exit", "abort", "malloc", "free",
+    "FP_FAST_FMA", "FP_FAST_FMAF", "FP_FAST_FMAL", "FP_ILOGB0", "FP_ILOGBNAN",
+    "FP_INFINITE", "FP_NAN", "FP_NORMAL", "FP_SUBNORMAL", "FP_ZERO",
+    "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "INFINITY", "MATH_ERREXCEPT",
+    "MATH_ERRNO", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_E", "M_LN10", "M_LN2",
+    "M_LOG10E", "M_LOG2E", "M_PI", "M_PI_2", "M_PI_4", "M_SQRT1_2", "M_SQRT2",
+    "NAN", "NULL", "abort", "abs", "acos", "acosh", "alignas", "alignof",
+    "and", "and_eq", "asin", "asinh", "asm", "assert", "atan", "atan2",
+    "atanh", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+    "cbrt", "ceil", "char", "char16_t", "char32_t", "char8_t", "class",
+    "co_await", "co_return", "co_yield", "compl", "complex", "concept",
+    "const", "const_cast", "consteval", "constexpr", "constinit", "continue",
+    "copysign", "cos", "cosh", "decltype", "default", "delete", "do",
+    "double", "double_t", "drem", "dynamic_cast", "else", "enum", "erf",
+    "erfc", "errno", "exit", "exp", "exp10", "exp2", "explicit", "expm1",
+    "export", "extern", "fabs", "false", "fdim", "finite", "float", "float_t",
+    "floor", "fma", "fmax", "fmin", "fmod", "for", "fpclassify", "free",
+    "frexp", "friend", "gamma", "goto", "hypot", "if", "ilogb", "imaginary",
+    "inline", "int", "isfinite", "isgreater", "isgreaterequal", "isinf",
+    "isless", "islessequal", "islessgreater", "isnan", "isnormal",
+    "isunordered", "j0", "j1", "jn", "labs", "ldexp", "lgamma", "llrint",
+    "llround", "log", "log10", "log1p", "log2", "logb", "long", "lrint",
+    "lround", "main", "malloc", "math_errhandling", "modf", "mutable",
+    "namespace", "nan", "nearbyint", "new", "nextafter", "nexttoward",
+    "noexcept", "noreturn", "not", "not_eq", "nullptr", "offsetof",
+    "operator", "or", "or_eq", "pow", "pow10", "private", "protected",
+    "ptrdiff_t", "public", "register", "reinterpret_cast", "remainder",
+    "remquo", "requires", "restrict", "return", "rint", "round", "scalb",
+    "scalbln", "scalbn", "short", "signbit", "signed", "signgam",
+    "significand", "sin", "sincos", "sinh", "size_t", "sizeof", "sqrt",
+    "static", "static_assert", "static_cast", "struct", "switch", "tan",
+    "tanh", "template", "tgamma", "this", "thread_local", "throw", "true",
+    "trunc", "try", "typedef", "typeid", "typename", "union", "unsigned",
+    "using", "virtual", "void", "volatile", "wchar_t", "while", "xor",
+    "xor_eq", "y0", "y1", "yn",
 };
+
+enum { NRESERVED = sizeof reserved_words / sizeof *reserved_words };
+
+static int compare_word(const void *key, const void *word)
+{
+    return strcmp(key, *(const char *const *)word);
+}
 
 static bool is_reserved_word(const char *name)
 {
-    for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words; i++)
-        if (strcmp(name, reserved_words[i]) == 0)
-            return true;
-    return false;
+    return bsearch(name, reserved_words, NRESERVED, sizeof *reserved_words,
+                   compare_word) != NULL;
 }
 
 /* Spellings C or C++ keep for the implementation, and gradc's own. */
@@ -74,6 +80,9 @@ bool cnames_is_safe(const char *name)
 
 CNames *cnames_new(Arena *arena)
 {
+    for (size_t i = 1; i < NRESERVED; i++)
+        if (strcmp(reserved_words[i - 1], reserved_words[i]) >= 0)
+            die("internal error: reserved_words is not sorted at '%s'", reserved_words[i]);
     CNames *names = arena_alloc(arena, sizeof *names);
     names->arena = arena;
     strmap_init(&names->taken, arena);

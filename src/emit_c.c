@@ -39,7 +39,8 @@ typedef struct Emitter {
     const AdjointProgram *prog;
     const Source *src;
     const EmitOptions *opts;
-    Arena *arena;
+    Arena *keep;             /* names, tables and the function bodies */
+    Arena *arena;            /* scratch text, reset after every statement */
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
     Storage *storage;        /* per node */
@@ -89,13 +90,11 @@ static const char *fmt(Emitter *e, const char *f, ...)
 
 static const char *fmt(Emitter *e, const char *f, ...)
 {
-    Buf buf;
     va_list ap;
-    buf_init(&buf, e->arena);
     va_start(ap, f);
-    buf_vprintf(&buf, f, ap);
+    const char *s = arena_vprintf(e->arena, f, ap);
     va_end(ap);
-    return buf.data;
+    return s;
 }
 
 /* The shortest literal that reads back as exactly V, always a double. */
@@ -448,13 +447,13 @@ static void assign_names(Emitter *e)
 {
     const Graph *g = e->g;
     const char *m = e->opts->model;
-    Arena *a = e->arena;
+    Arena *a = e->keep;
     e->idents = cnames_new(a);
     e->members = cnames_new(a);
     const char *fixed[] = { "forward", "backward", "grad", "tape" };
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         cnames_reserve(e->idents, fmt(e, "%s_%s", m, fixed[i]));
-    e->tape_type = fmt(e, "%s_tape", m);
+    e->tape_type = arena_printf(a, "%s_tape", m);
 
     /* The user's names first, as spelled where C allows it. */
     e->param_name = arena_alloc(a, (g->nparams + 1) * sizeof *e->param_name);
@@ -620,8 +619,8 @@ static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc, bool definition)
 static void begin_body(Emitter *e, Buf *body)
 {
     size_t slots = (size_t)slot_tape(e) + 1;
-    e->used = arena_alloc(e->arena, slots * sizeof *e->used);
-    buf_init(body, e->arena);
+    e->used = arena_alloc(e->keep, slots * sizeof *e->used);
+    buf_init(body, e->keep);
     e->body = body;
     e->comment_stmt = -1;
 }
@@ -1074,6 +1073,7 @@ static void emit_forward(Emitter *e, Buf *out)
             comment_stmt(e, g->outputs[k].stmt);
             emit_copy(e, e->output_name[k], true, (int)i, n->shape);
         }
+        arena_reset(e->arena);
     }
     for (size_t k = 0; k < g->noutputs; k++)
         use(e, slot_output(e, (int)k));
@@ -1140,8 +1140,10 @@ static void emit_backward(Emitter *e, Buf *out)
     const Graph *g = e->g;
     Buf body;
     begin_body(e, &body);
-    for (size_t s = 0; s < e->prog->nsteps; s++)
+    for (size_t s = 0; s < e->prog->nsteps; s++) {
         emit_step(e, &e->prog->steps[s]);
+        arena_reset(e->arena);
+    }
     /* An input that reaches no output has a zero gradient. */
     for (size_t i = 0; i < g->nparams; i++) {
         const Param *p = &g->params[i];
@@ -1273,7 +1275,8 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
     e.prog = prog;
     e.opts = opts;
     e.src = src;
-    e.arena = c_file->arena;
+    e.keep = c_file->arena;
+    e.arena = arena_new();
     assign_names(&e);
 
     emit_header(&e, h_file);
@@ -1289,4 +1292,5 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
         buf_putc(c_file, '\n');
         emit_grad(&e, c_file);
     }
+    arena_free(e.arena);
 }

@@ -24,11 +24,14 @@ typedef struct Arena Arena;
 
 Arena *arena_new(void);
 void arena_free(Arena *arena);
+/* Free everything allocated so far; the arena stays usable. */
+void arena_reset(Arena *arena);
 void *arena_alloc(Arena *arena, size_t size); /* zeroed */
 char *arena_strndup(Arena *arena, const char *s, size_t len);
 char *arena_strdup(Arena *arena, const char *s);
 char *arena_printf(Arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(Arena *arena, const char *fmt, va_list ap);
 /* Grow *items (of *cap elements of elem_size) to hold at least need. */
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
                    size_t elem_size);

@@ -168,24 +168,26 @@ static int stable_log(Graph *g, Op op, const int *args, Shape shape, int stmt)
 {
     if (op != OP_LOG)
         return -1;
-    const Node *a = &g->nodes[args[0]];
-    if (a->op == OP_SIGMOID)
-        return unary(g, OP_NEG,
-                     unary(g, OP_SOFTPLUS, unary(g, OP_NEG, a->args[0], shape, stmt),
-                           shape, stmt),
-                     shape, stmt);
-    if (a->op == OP_SUB && is_const(g, a->args[0], 1) &&
-        g->nodes[a->args[1]].op == OP_SIGMOID && shape_equal(a->shape, shape))
-        return unary(g, OP_NEG,
-                     unary(g, OP_SOFTPLUS, g->nodes[a->args[1]].args[0], shape, stmt),
-                     shape, stmt);
-    if (a->op == OP_SOFTMAX)
-        return unary(g, OP_LOG_SOFTMAX, a->args[0], shape, stmt);
-    if (a->op == OP_SUM && g->nodes[a->args[0]].op == OP_EXP) {
-        Shape x = g->nodes[a->args[0]].shape;
-        bool rows = (x.rank == 1 && a->axis < 0) || (x.rank == 2 && a->axis == 1);
+    /* Copies: adding nodes may move g->nodes. */
+    const Node a = g->nodes[args[0]];
+    const Node inner = g->nodes[a.args[a.op == OP_SUB ? 1 : 0] < 0 ? args[0]
+                                 : a.args[a.op == OP_SUB ? 1 : 0]];
+    if (a.op == OP_SIGMOID) {
+        int neg = unary(g, OP_NEG, a.args[0], shape, stmt);
+        return unary(g, OP_NEG, unary(g, OP_SOFTPLUS, neg, shape, stmt), shape, stmt);
+    }
+    if (a.op == OP_SUB && is_const(g, a.args[0], 1) && inner.op == OP_SIGMOID &&
+        shape_equal(a.shape, shape)) {
+        int sp = unary(g, OP_SOFTPLUS, inner.args[0], shape, stmt);
+        return unary(g, OP_NEG, sp, shape, stmt);
+    }
+    if (a.op == OP_SOFTMAX)
+        return unary(g, OP_LOG_SOFTMAX, a.args[0], shape, stmt);
+    if (a.op == OP_SUM && inner.op == OP_EXP) {
+        bool rows = (inner.shape.rank == 1 && a.axis < 0) ||
+                    (inner.shape.rank == 2 && a.axis == 1);
         if (rows)
-            return unary(g, OP_LOGSUMEXP, g->nodes[a->args[0]].args[0], shape, stmt);
+            return unary(g, OP_LOGSUMEXP, inner.args[0], shape, stmt);
     }
     return -1;
 }

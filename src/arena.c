@@ -144,12 +144,16 @@ char *arena_strdup(Arena *arena, const char *s)
 
 char *arena_vprintf(Arena *arena, const char *fmt, va_list ap)
 {
+    /* Most strings are short: format once on the stack, then copy. */
+    char small[256];
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(small, sizeof small, fmt, copy);
     va_end(copy);
     if (n < 0)
         die("internal error: bad format '%s'", fmt);
+    if ((size_t)n < sizeof small)
+        return arena_strndup(arena, small, (size_t)n);
     char *p = arena_alloc(arena, (size_t)n + 1);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;

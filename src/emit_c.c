@@ -60,6 +60,7 @@ typedef struct Emitter {
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     int comment_stmt;        /* statement of the last comment written */
+    const char **stmt_texts; /* per statement, once made */
 } Emitter;
 
 /* ---- small helpers ---- */
@@ -111,13 +112,17 @@ static const char *literal(Emitter *e, double v)
     return fmt(e, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
-/* The source text of statement STMT on one line, safe inside a comment. */
+/* The source text of statement STMT on one line, safe inside a comment;
+ * made once per statement, it is asked for by every node the statement
+ * built. */
 static const char *stmt_text(Emitter *e, int stmt)
 {
+    if (e->stmt_texts[stmt])
+        return e->stmt_texts[stmt];
     const Stmt *s = &e->ast->stmts[stmt];
     const char *text = e->src->text;
     Buf buf;
-    buf_init(&buf, e->arena);
+    buf_init(&buf, e->keep);
     bool space = false;
     for (size_t i = s->span.off; i < s->span.end; i++) {
         char c = text[i];
@@ -141,7 +146,7 @@ static const char *stmt_text(Emitter *e, int stmt)
     }
     size_t line, col;
     source_locate(e->src, s->span.off, &line, &col);
-    return fmt(e, "line %zu: %s", line, buf.data);
+    return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", line, buf.data);
 }
 
 static void comment_stmt(Emitter *e, int stmt)
@@ -1281,6 +1286,7 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
     e.src = src;
     e.keep = c_file->arena;
     e.arena = arena_new();
+    e.stmt_texts = arena_alloc(e.keep, (ast->nstmts + 1) * sizeof *e.stmt_texts);
     assign_names(&e);
 
     emit_header(&e, h_file);

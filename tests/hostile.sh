@@ -1,0 +1,85 @@
+#!/bin/sh
+# hostile.sh: inputs built to break a compiler.  Each must give either
+# correct output (exit 0, both files written) or a clear
+# "FILE:LINE:COL: error:" / "gradc: error:" message with exit status 1 and
+# no output file: never a signal, a hang (everything runs under timeout)
+# or a partial file.
+. "$top_srcdir/tests/lib.sh"
+
+LIMIT=${HOSTILE_TIMEOUT:-600}
+
+# expect WANT NAME ARGS...: run gradc on ARGS, writing $WORK/NAME.c.
+expect() {
+    want=$1 name=$2
+    shift 2
+    rm -f "$WORK/$name.c" "$WORK/$name.h"
+    timeout "$LIMIT" "$GRADC" "$@" -o "$WORK/$name.c" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    status=$?
+    if [ "$status" -ne "$want" ]; then
+        fail "$name: exit status $status, expected $want: $(head -c 300 "$WORK/$name.err")"
+        return
+    fi
+    if [ "$want" -eq 0 ]; then
+        [ -s "$WORK/$name.c" ] && [ -s "$WORK/$name.h" ] || fail "$name: output missing"
+    else
+        [ ! -e "$WORK/$name.c" ] && [ ! -e "$WORK/$name.h" ] || fail "$name: output written on error"
+        grep -q "error: " "$WORK/$name.err" || fail "$name: no error message"
+    fi
+    [ -z "$(ls -A "$WORK" | grep '^\.')" ] || fail "$name: temporary files left behind"
+    echo "$name: exit $status ($(head -c 100 "$WORK/$name.err" | head -1))"
+}
+
+gen() { # NAME AWK-PROGRAM: write $WORK/NAME.grad
+    awk "BEGIN { $2 }" >"$WORK/$1.grad" </dev/null
+}
+
+# 200,000 nested parentheses around a real computation, and unclosed.
+gen deep 'printf "input x\noutput y = "; for (i = 0; i < 200000; i++) printf "(x + "; printf "1"; for (i = 0; i < 200000; i++) printf ")"; print ""'
+expect 0 deep "$WORK/deep.grad"
+gen deep-open 'printf "input x\noutput y = "; for (i = 0; i < 200000; i++) printf "("; print "x"'
+expect 1 deep-open "$WORK/deep-open.grad"
+grep -q "deep-open.grad:2:200013: error: syntax error" "$WORK/deep-open.err" ||
+    fail "deep-open: wrong location: $(head -1 "$WORK/deep-open.err")"
+
+# A 100,000-character identifier.
+gen long-name 'printf "input "; for (i = 0; i < 100000; i++) printf "a"; printf "\noutput y = "; for (i = 0; i < 100000; i++) printf "a"; print " * 2"'
+expect 0 long-name "$WORK/long-name.grad"
+
+# A 1,000,000-statement model, every value used twice.
+gen million 'print "input x"; print "v0 = x"; for (i = 1; i < 1000000; i++) printf "v%d = v%d * 0.5 + x\n", i, i - 1; print "output y = v999999 + v0"'
+expect 0 million "$WORK/million.grad"
+
+# A 50 MB file (of comments around a small model).
+gen fifty 'print "input x"; c = sprintf("%98s", ""); gsub(/ /, "c", c); for (i = 0; i < 510000; i++) print "#" c; print "output y = x^2"'
+expect 0 fifty "$WORK/fifty.grad"
+[ "$(wc -c <"$WORK/fifty.grad")" -ge 50000000 ] || fail "fifty: file is under 50 MB"
+
+# NUL bytes and invalid UTF-8 in code: errors; in a comment: fine.
+printf 'input x\noutput y = x \000+ 1\n' >"$WORK/nul.grad"
+expect 1 nul "$WORK/nul.grad"
+printf 'input x # \000 \377\376 comment\noutput y = x\n' >"$WORK/nul-comment.grad"
+expect 0 nul-comment "$WORK/nul-comment.grad"
+printf 'input x\noutput y = x * \377\376\n' >"$WORK/utf8.grad"
+expect 1 utf8 "$WORK/utf8.grad"
+
+# Not a readable file: a directory, a missing file; an unwritable output.
+mkdir -p "$WORK/dir.grad"
+expect 1 directory "$WORK/dir.grad"
+expect 1 missing "$WORK/missing.grad"
+printf 'input x\noutput y = x\n' >"$WORK/ok.grad"
+timeout "$LIMIT" "$GRADC" "$WORK/ok.grad" -o /nonexistent/dir/out.c 2>"$WORK/unwritable.err"
+[ $? -eq 1 ] && grep -q "^gradc: error: cannot write '/nonexistent/dir/out.h'" "$WORK/unwritable.err" ||
+    fail "unwritable: $(cat "$WORK/unwritable.err")"
+cp "$WORK/ok.grad" "$WORK/keep.grad"
+timeout "$LIMIT" "$GRADC" "$WORK/ok.grad" -o "$WORK/ok.grad" 2>"$WORK/onto-input.err"
+[ $? -eq 1 ] && cmp -s "$WORK/ok.grad" "$WORK/keep.grad" ||
+    fail "-o onto the input: $(cat "$WORK/onto-input.err")"
+
+# Dimensions whose product overflows size_t, or that do not fit at all.
+printf 'input W[4294967296, 4294967296]\noutput y = sum(W)\n' >"$WORK/dims.grad"
+expect 1 dims "$WORK/dims.grad"
+printf 'input W[65536, 65536]\noutput y = sum(W)\n' >"$WORK/dims-product.grad"
+expect 1 dims-product "$WORK/dims-product.grad"
+printf 'input W[99999999999999999999999999]\noutput y = sum(W)\n' >"$WORK/dims-huge.grad"
+expect 1 dims-huge "$WORK/dims-huge.grad"
+finish

@@ -80,6 +80,321 @@ static void check_text(const Buf *b, const char *what)
     }
 }
 
+/* ---- a token-aware mutator -------------------------------------------
+ *
+ * Byte-level mutation turns most sources into syntax errors, which never
+ * reach check, graph_build, diff or emit_c.  Half of the mutations below
+ * are libFuzzer's own (with the dictionary); the other half work on
+ * tokens and lines and keep a program mostly well formed: rename a use to
+ * another name of the program, swap a function or operator, wrap a name in
+ * a call, change a dimension, duplicate, drop or swap lines, add an
+ * output.  The inputs stay plain .grad text. */
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+
+typedef enum { T_WORD, T_NUM, T_PUNCT, T_SPACE, T_NL, T_COMMENT } TokKind;
+typedef struct { size_t off, len; TokKind kind; } Tok;
+
+static uint64_t rng_state;
+
+static unsigned rnd(unsigned n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return n ? (unsigned)(rng_state % n) : 0;
+}
+
+static const char *const functions1[] = {
+    "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
+    "softplus", "sum", "mean", "softmax", "log_softmax", "logsumexp",
+    "transpose",
+};
+static const char *const functions2[] = { "max", "min", "outer", "conv1d" };
+static const char *const binops[] = { " + ", " - ", " * ", " / ", " @ ", "^", "^2" };
+static const char *const puncts[] = { "+", "-", "*", "/", "@", "^", "=", ",", ";",
+                                      "(", ")", "[", "]", "\n" };
+static const char *const numbers[] = {
+    "0", "1", "2", "3", "4", "5", "7", "0.5", ".5", "3.", "1e-3", "2.5E+4",
+    "1e308", "1e-320", "2147483647", "2147483648", "65536", "46341",
+};
+static const char *const dims[] = {
+    "", "[1]", "[2]", "[3]", "[4]", "[5]", "[1, 1]", "[1, 3]", "[3, 1]",
+    "[2, 3]", "[3, 2]", "[3, 3]", "[2, 1]", "[4, 5]", "[0]", "[46341, 46341]",
+};
+#define COUNT(a) (sizeof (a) / sizeof *(a))
+
+static size_t tokenize(const uint8_t *d, size_t n, Tok *toks)
+{
+    size_t nt = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        TokKind k;
+        uint8_t c = d[i];
+        if (c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+            while (j < n && (d[j] == '_' || (d[j] >= 'A' && d[j] <= 'Z') ||
+                             (d[j] >= 'a' && d[j] <= 'z') || (d[j] >= '0' && d[j] <= '9')))
+                j++;
+            k = T_WORD;
+        } else if ((c >= '0' && c <= '9') || c == '.') {
+            while (j < n && ((d[j] >= '0' && d[j] <= '9') || d[j] == '.' ||
+                             d[j] == 'e' || d[j] == 'E' ||
+                             ((d[j] == '+' || d[j] == '-') &&
+                              (d[j - 1] == 'e' || d[j - 1] == 'E'))))
+                j++;
+            k = T_NUM;
+        } else if (c == '#') {
+            while (j < n && d[j] != '\n')
+                j++;
+            k = T_COMMENT;
+        } else if (c == '\n') {
+            k = T_NL;
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+            while (j < n && (d[j] == ' ' || d[j] == '\t' || d[j] == '\r'))
+                j++;
+            k = T_SPACE;
+        } else {
+            k = T_PUNCT;
+        }
+        toks[nt++] = (Tok){ i, j - i, k };
+        i = j;
+    }
+    return nt;
+}
+
+/* The output under construction: fails (returns false) past max. */
+typedef struct Out {
+    uint8_t *data;
+    size_t len, max;
+    bool ok;
+} Out;
+
+static void out_put(Out *o, const void *p, size_t n)
+{
+    if (!o->ok || n > o->max - o->len) {
+        o->ok = false;
+        return;
+    }
+    memcpy(o->data + o->len, p, n);
+    o->len += n;
+}
+
+static void out_str(Out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+/* A random WORD token of the input that is not a keyword, or "x". */
+static void random_name(const uint8_t *d, const Tok *toks, size_t nt, Out *o)
+{
+    for (int tries = 0; tries < 8 && nt > 0; tries++) {
+        const Tok *t = &toks[rnd((unsigned)nt)];
+        if (t->kind != T_WORD)
+            continue;
+        if ((t->len == 5 && !memcmp(d + t->off, "input", 5)) ||
+            (t->len == 4 && !memcmp(d + t->off, "data", 4)) ||
+            (t->len == 6 && !memcmp(d + t->off, "output", 6)))
+            continue;
+        out_put(o, d + t->off, t->len);
+        return;
+    }
+    out_str(o, "x");
+}
+
+/* Rewrites token I (of kind WORD, NUM or PUNCT) into O. */
+static void mutate_token(const uint8_t *d, const Tok *toks, size_t nt, size_t i, Out *o)
+{
+    const Tok *t = &toks[i];
+    switch (t->kind) {
+    case T_WORD:
+        switch (rnd(6)) {
+        case 0: case 1:
+            random_name(d, toks, nt, o);
+            break;
+        case 2:
+            out_str(o, functions1[rnd(COUNT(functions1))]);
+            out_str(o, "(");
+            out_put(o, d + t->off, t->len);
+            if (rnd(3) == 0)
+                out_str(o, rnd(2) ? ", 0" : ", 1");
+            out_str(o, ")");
+            break;
+        case 3:
+            out_str(o, functions2[rnd(COUNT(functions2))]);
+            out_str(o, "(");
+            out_put(o, d + t->off, t->len);
+            out_str(o, ", ");
+            random_name(d, toks, nt, o);
+            out_str(o, ")");
+            break;
+        case 4:
+            out_str(o, "(");
+            out_put(o, d + t->off, t->len);
+            out_str(o, binops[rnd(COUNT(binops))]);
+            random_name(d, toks, nt, o);
+            out_str(o, ")");
+            break;
+        default:
+            out_put(o, d + t->off, t->len);
+            out_str(o, dims[rnd(COUNT(dims))]);
+            break;
+        }
+        break;
+    case T_NUM:
+        out_str(o, numbers[rnd(COUNT(numbers))]);
+        break;
+    default:
+        out_str(o, rnd(2) ? binops[rnd(COUNT(binops))] : puncts[rnd(COUNT(puncts))]);
+        break;
+    }
+}
+
+/* The bounds of line LINE (0-based) of D, with its newline. */
+static void line_bounds(const uint8_t *d, size_t n, size_t line, size_t *off, size_t *len)
+{
+    size_t cur = 0, start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] != '\n')
+            continue;
+        if (cur == line) {
+            *off = start;
+            *len = i + 1 - start;
+            return;
+        }
+        cur++;
+        start = i + 1;
+    }
+    *off = start;
+    *len = n - start;
+}
+
+static size_t structured_mutate(uint8_t *data, size_t size, size_t max_size)
+{
+    if (size == 0)
+        return 0;
+    uint8_t *d = malloc(size);
+    Tok *toks = malloc(size * sizeof *toks);
+    memcpy(d, data, size);
+    size_t nt = tokenize(d, size, toks);
+    size_t nlines = 1;
+    for (size_t i = 0; i < size; i++)
+        nlines += d[i] == '\n';
+    Out o = { data, 0, max_size, true };
+
+    switch (rnd(5)) {
+    case 0: case 1: {   /* rewrite one to three tokens */
+        size_t picks[3];
+        unsigned npicks = 1 + rnd(3);
+        for (unsigned k = 0; k < npicks; k++)
+            picks[k] = rnd((unsigned)nt);
+        for (size_t i = 0; i < nt; i++) {
+            bool hit = false;
+            for (unsigned k = 0; k < npicks; k++)
+                hit |= picks[k] == i;
+            if (hit && (toks[i].kind == T_WORD || toks[i].kind == T_NUM ||
+                        toks[i].kind == T_PUNCT))
+                mutate_token(d, toks, nt, i, &o);
+            else
+                out_put(&o, d + toks[i].off, toks[i].len);
+        }
+        break;
+    }
+    case 2: {           /* duplicate, drop or swap lines */
+        size_t a = rnd((unsigned)nlines), b = rnd((unsigned)nlines);
+        unsigned how = rnd(3);
+        for (size_t l = 0; l < nlines; l++) {
+            size_t off, len;
+            line_bounds(d, size, how == 2 && l == a ? b : how == 2 && l == b ? a : l,
+                        &off, &len);
+            if (how == 1 && l == a)
+                continue;
+            out_put(&o, d + off, len);
+            if (len == 0 || d[off + len - 1] != '\n')
+                out_str(&o, "\n");
+            if (how == 0 && l == b) {
+                line_bounds(d, size, a, &off, &len);
+                out_put(&o, d + off, len);
+                if (len == 0 || d[off + len - 1] != '\n')
+                    out_str(&o, "\n");
+            }
+        }
+        break;
+    }
+    case 3: {           /* append an output over the program's names */
+        out_put(&o, d, size);
+        if (d[size - 1] != '\n')
+            out_str(&o, "\n");
+        char name[32];
+        snprintf(name, sizeof name, "output o%u = ", rnd(1000));
+        out_str(&o, name);
+        unsigned terms = 1 + rnd(3);
+        for (unsigned k = 0; k < terms; k++) {
+            if (k)
+                out_str(&o, binops[rnd(5)]);
+            if (rnd(2)) {
+                out_str(&o, functions1[rnd(COUNT(functions1))]);
+                out_str(&o, "(");
+                random_name(d, toks, nt, &o);
+                out_str(&o, ")");
+            } else {
+                random_name(d, toks, nt, &o);
+            }
+        }
+        out_str(&o, "\n");
+        break;
+    }
+    default: {          /* a new declaration at the top */
+        static const char *const decl[] = { "input ", "data " };
+        out_str(&o, decl[rnd(2)]);
+        random_name(d, toks, nt, &o);
+        out_str(&o, dims[rnd(COUNT(dims))]);
+        out_str(&o, "\n");
+        out_put(&o, d, size);
+        break;
+    }
+    }
+    size_t len = o.ok ? o.len : 0;
+    if (!o.ok) {
+        memcpy(data, d, size);
+        len = size;
+    }
+    free(toks);
+    free(d);
+    return len;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+                               unsigned int seed)
+{
+    rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15u + 1;
+    if (size == 0 || rnd(2))
+        return LLVMFuzzerMutate(data, size, max_size);
+    return structured_mutate(data, size, max_size);
+}
+
+/* Crossover by lines: a prefix of one program's lines, then a suffix of
+ * the other's, so that declarations of one meet the uses of the other. */
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1,
+                                 const uint8_t *data2, size_t size2,
+                                 uint8_t *out, size_t max_out_size,
+                                 unsigned int seed)
+{
+    rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15u + 7;
+    size_t cut1 = size1 ? rnd((unsigned)size1 + 1) : 0;
+    size_t cut2 = size2 ? rnd((unsigned)size2 + 1) : 0;
+    while (cut1 < size1 && data1[cut1 - (cut1 > 0)] != '\n')
+        cut1++;
+    while (cut2 > 0 && data2[cut2 - 1] != '\n')
+        cut2--;
+    size_t n = 0;
+    size_t a = cut1 < max_out_size ? cut1 : max_out_size;
+    memcpy(out, data1, a);
+    n = a;
+    size_t b = size2 - cut2 < max_out_size - n ? size2 - cut2 : max_out_size - n;
+    memcpy(out + n, data2 + cut2, b);
+    return n + b;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;

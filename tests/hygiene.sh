@@ -50,7 +50,7 @@ if make -s -C "$top_builddir" install DESTDIR="$inst" >"$WORK/install.log" 2>&1;
     "$inst$prefix/bin/gradc" "$top_srcdir/examples/kamper.grad" -o "$WORK/demo/kamper.c" 2>/dev/null ||
         { mkdir -p "$WORK/demo" && "$inst$prefix/bin/gradc" "$top_srcdir/examples/kamper.grad" -o "$WORK/demo/kamper.c"; }
     libdir=$(dirname "$(find "$inst" -name 'libgradrt.so' | head -1)")
-    if $CC $STRICT_CFLAGS -I"$WORK/demo" "$top_srcdir/examples/kamper_demo.c" "$WORK/demo/kamper.c" \
+    if $CC $STRICT_CFLAGS $SAN_CFLAGS -I"$WORK/demo" "$top_srcdir/examples/kamper_demo.c" "$WORK/demo/kamper.c" \
         $flags -lm -o "$WORK/demo/kamper_demo" 2>"$WORK/demo/cc.err"; then
         LD_LIBRARY_PATH="$libdir" "$WORK/demo/kamper_demo" >"$WORK/demo/out" ||
             fail "installed demo did not run"

@@ -6,8 +6,10 @@
 # examples/kamper.grad and examples/swell.grad.
 . "$top_srcdir/tests/lib.sh"
 
+# A sanitizer build links the runtime to one compiler's sanitizer
+# libraries, which the other compiler's cannot share a process with.
 compilers=$CC
-if [ -n "${CLANG:-}" ] && [ "$CLANG" != "$CC" ]; then
+if [ -n "${CLANG:-}" ] && [ "$CLANG" != "$CC" ] && [ -z "$SAN_CFLAGS" ]; then
     compilers="$compilers $CLANG"
 fi
 

@@ -9,6 +9,8 @@
 #   - finish within 20 seconds, and
 #   - on status 1 leave no output file (neither NAME.c nor NAME.h, nor a
 #     temporary beside them); on status 0 write both.
+# A regression input named error-*.grad is one gradc must reject: it must
+# exit with status 1 and a FILE:LINE:COL: error: message.
 # When valgrind is available and this is not a sanitizer build, the files
 # of tests/fuzz-regress/ also run under valgrind memcheck: no error and no
 # leak of any kind.
@@ -46,6 +48,13 @@ replay() {
         fail "$name: gradc $what: $(head -20 "$WORK/stderr")"
         return
     fi
+    case $file in
+        "$REGRESS"/error-*)
+            if [ "$status" -ne 1 ] || ! grep -q "^$file:[0-9]*:[0-9]*: error: " "$WORK/stderr"; then
+                fail "$name: gradc must reject it with an error, but exited $status: $(head -5 "$WORK/stderr")"
+            fi
+            ;;
+    esac
     left=$(cd "$OUT" && ls -A)
     if [ "$status" -eq 1 ] && [ -n "$left" ]; then
         fail "$name: gradc failed but left files behind: $left"

@@ -8,7 +8,8 @@
 #   - exit with status 0 or 1: never a signal, never a status above 1,
 #   - finish within 20 seconds, and
 #   - on status 1 leave no output file (neither NAME.c nor NAME.h, nor a
-#     temporary beside them); on status 0 write both.
+#     temporary beside them); on status 0 write both, and the .c must
+#     compile (-fsyntax-only) under the strict flags of tests/lib.sh.
 # A regression input named error-*.grad is one gradc must reject: it must
 # exit with status 1 and a FILE:LINE:COL: error: message.
 # When valgrind is available and this is not a sanitizer build, the files
@@ -25,6 +26,7 @@ OUT="$WORK/out"
 TIMED_OUT=124
 
 count=0
+ncompiled=0
 
 # replay FILE: one run of gradc, checked as above.
 replay() {
@@ -61,6 +63,11 @@ replay() {
     fi
     if [ "$status" -eq 0 ] && [ "$left" != "$(printf 'out.c\nout.h')" ]; then
         fail "$name: gradc succeeded but wrote: $left"
+    elif [ "$status" -eq 0 ]; then
+        ncompiled=$((ncompiled + 1))
+        $CC $STRICT_CFLAGS -fsyntax-only -I"$top_srcdir/runtime" "$OUT/out.c" \
+            >"$WORK/cc" 2>&1 ||
+            fail "$name: the generated C does not compile: $(head -5 "$WORK/cc")"
     fi
 }
 
@@ -94,5 +101,5 @@ if [ -n "$VALGRIND" ] && [ -z "$SAN_CFLAGS" ]; then
     done
 fi
 
-echo "fuzz-regress: $count runs ($nregress regression inputs), $nvalgrind under valgrind"
+echo "fuzz-regress: $count runs ($nregress regression inputs), $ncompiled outputs compiled, $nvalgrind under valgrind"
 finish

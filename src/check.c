@@ -430,6 +430,24 @@ static Shape check_expr(Checker *c, Expr *e)
     UNREACHABLE();
 }
 
+/* Broadcasting, '@' and outer() can build a value larger than any
+ * declared one; the generated loops index with int. */
+static Shape check_size(Checker *c, const Expr *e, Shape s)
+{
+    if (bad(s))
+        return s;
+    unsigned long long n = 1;
+    for (int i = 0; i < s.rank; i++)
+        n *= (unsigned long long)s.dim[i];
+    if (n <= (unsigned long long)GRADC_MAX_ELEMENTS)
+        return s;
+    diag_error(c->diag, e->op_span,
+               "the result of '%s' is %s, %llu elements; at most %ld are supported",
+               e->kind == EXPR_CALL ? e->name : op_info[e->op].name, sh(c, s), n,
+               GRADC_MAX_ELEMENTS);
+    return BAD_SHAPE;
+}
+
 int check(Ast *ast, Diag *diag, Arena *arena)
 {
     Checker c = { 0 };
@@ -458,7 +476,7 @@ int check(Ast *ast, Diag *diag, Arena *arena)
         c.current = i;
         for (; next <= (size_t)s->expr->id && !diag_too_many(diag); next++) {
             Expr *e = ast->exprs[next];
-            e->shape = check_expr(&c, e);
+            e->shape = check_size(&c, e, check_expr(&c, e));
         }
         s->shape = s->expr->shape;
     }

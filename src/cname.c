@@ -102,9 +102,10 @@ const char *cnames_claim(CNames *names, const char *preferred)
     for (const char *s = preferred; *s; s++)
         if (*s != '_' || (base.len > 0 && base.data[base.len - 1] != '_'))
             buf_putc(&base, *s);
-    if (base.len == 0)
-        buf_putc(&base, 'v');
     const char *name = base.data;
+    /* "_" alone, or "_2" with its underscore gone, needs a letter first. */
+    if (base.len == 0 || (name[0] >= '0' && name[0] <= '9'))
+        name = arena_printf(names->arena, "v%s", name);
     /* gradc's own prefix gets one in front; a keyword gets '_' behind.
      * Neither can be undone by the numeric suffix below. */
     if (strncmp(name, "gradrt_", 7) == 0 || strncmp(name, "GRADRT_", 7) == 0)

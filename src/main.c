@@ -58,6 +58,13 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
     return output_write_files(paths, contents, 2) ? 0 : 1;
 }
 
+static bool dumps(const Options *opt, const char *stage)
+{
+    return opt->dump && strcmp(opt->dump, stage) == 0;
+}
+
+/* The pipeline: each stage runs only when the ones before it found no
+ * error. */
 static int compile(const Options *opt, Arena *arena)
 {
     Source src;
@@ -70,16 +77,22 @@ static int compile(const Options *opt, Arena *arena)
     graph_init(&graph, arena);
     AdjointProgram prog;
 
-    if (parse(&src, arena, &diag, &ast) || (opt->dump && !strcmp(opt->dump, "ast")))
-        return diag.errors ? 1 : (ast_dump(&ast, stdout), 0);
+    if (parse(&src, arena, &diag, &ast))
+        return 1;
+    if (dumps(opt, "ast")) {
+        ast_dump(&ast, stdout);
+        return 0;
+    }
     if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag) ||
         diff(&graph, &prog, arena))
         return 1;
-    if (opt->dump && !strcmp(opt->dump, "graph"))
-        return graph_dump(&graph, stdout), 0;
-    if (opt->dump)
-        return adjoint_dump(&graph, &prog, stdout), 0;
-    return write_outputs(opt, &ast, &graph, &prog, &src, arena);
+    if (dumps(opt, "graph"))
+        graph_dump(&graph, stdout);
+    else if (dumps(opt, "adjoint"))
+        adjoint_dump(&graph, &prog, stdout);
+    else
+        return write_outputs(opt, &ast, &graph, &prog, &src, arena);
+    return 0;
 }
 
 static int usage_error(const char *fmt, const char *arg)

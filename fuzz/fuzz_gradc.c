@@ -13,7 +13,10 @@
  *   - the graph breaks an invariant of gradc.h: an operand after its node,
  *     or a value of more than GRADC_MAX_ELEMENTS elements (generated loops
  *     index with int), or a bad rank or dimension,
- *   - a successful compilation emits an empty file or a NUL byte, or
+ *   - a successful compilation emits an empty file or a NUL byte, or C
+ *     that is lexically wrong: an unterminated comment or literal, a '*' '/'
+ *     outside a comment, a malformed number such as the name "2_", or a
+ *     number where "double" declares a name ("double 2;"), or
  *   - compiling the same input twice gives different bytes (the contract
  *     says the output is deterministic).
  * die() (an internal error) exits the process, which libFuzzer also
@@ -105,6 +108,118 @@ static Result compile(Arena *arena, const uint8_t *data, size_t size,
     return r;
 }
 
+static bool is_ident_start(char c)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_ident_char(char c)
+{
+    return is_ident_start(c) || is_digit(c);
+}
+
+static void bad_c(const Buf *b, size_t at, const char *what, const char *why)
+{
+    size_t from = at > 60 ? at - 60 : 0;
+    size_t to = at + 60 < b->len ? at + 60 : b->len;
+    fprintf(stderr, "fuzz_gradc: the generated %s is not C: %s at byte %zu:\n%.*s\n",
+            what, why, at, (int)(to - from), b->data + from);
+    abort();
+}
+
+/* A lexical look at the generated C, enough to catch names the mangler
+ * got wrong: comments and string literals are closed, no comment ends
+ * outside a comment, every number is a well-formed decimal floating or
+ * integer constant (a name such as "2_" is not), and what a "double"
+ * declares is not a number ("double 2;"). */
+static void check_c_tokens(const Buf *b, const char *what)
+{
+    const char *t = b->data;
+    size_t n = b->len;
+    bool after_double = false;
+    for (size_t i = 0; i < n;) {
+        char c = t[i];
+        if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+            const char *end = NULL;
+            for (size_t j = i + 2; j + 1 < n; j++)
+                if (t[j] == '*' && t[j + 1] == '/') {
+                    end = t + j;
+                    break;
+                }
+            if (!end)
+                bad_c(b, i, what, "an unterminated comment");
+            i = (size_t)(end - t) + 2;
+        } else if (c == '/' && i + 1 < n && t[i + 1] == '/') {
+            while (i < n && t[i] != '\n')
+                i++;
+        } else if (c == '*' && i + 1 < n && t[i + 1] == '/') {
+            bad_c(b, i, what, "'*/' outside a comment");
+        } else if (c == '"' || c == '\'') {
+            size_t j = i + 1;
+            while (j < n && t[j] != c && t[j] != '\n')
+                j += t[j] == '\\' ? 2 : 1;
+            if (j >= n || t[j] != c)
+                bad_c(b, i, what, "an unterminated literal");
+            i = j + 1;
+            after_double = false;
+        } else if (c == '#') {
+            /* A preprocessor line: its words are not declarations. */
+            while (i < n && t[i] != '\n')
+                i++;
+        } else if (is_ident_start(c)) {
+            size_t j = i;
+            while (j < n && is_ident_char(t[j]))
+                j++;
+            size_t len = j - i;
+            bool qualifier = (len == 5 && !memcmp(t + i, "const", 5)) ||
+                             (len == 8 && !memcmp(t + i, "restrict", 8));
+            if (len == 6 && !memcmp(t + i, "double", 6))
+                after_double = true;
+            else if (!qualifier)
+                after_double = false;
+            i = j;
+        } else if (is_digit(c) || (c == '.' && i + 1 < n && is_digit(t[i + 1]))) {
+            if (after_double)
+                bad_c(b, i, what, "a number where a declaration names a variable");
+            size_t j = i;
+            while (j < n && (is_ident_char(t[j]) || t[j] == '.' ||
+                             ((t[j] == '+' || t[j] == '-') &&
+                              (t[j - 1] == 'e' || t[j - 1] == 'E'))))
+                j++;
+            /* digits [. digits] [e [+-] digits], or . digits [...] */
+            size_t k = i, digits = 0;
+            while (k < j && is_digit(t[k]))
+                k++, digits++;
+            if (k < j && t[k] == '.')
+                for (k++; k < j && is_digit(t[k]); k++)
+                    digits++;
+            if (digits > 0 && k < j && (t[k] == 'e' || t[k] == 'E')) {
+                k++;
+                if (k < j && (t[k] == '+' || t[k] == '-'))
+                    k++;
+                size_t exp_digits = 0;
+                for (; k < j && is_digit(t[k]); k++)
+                    exp_digits++;
+                if (exp_digits == 0)
+                    k = 0;   /* malformed */
+            }
+            if (digits == 0 || k != j)
+                bad_c(b, i, what, "a malformed number (a name that starts with a digit?)");
+            i = j;
+            after_double = false;
+        } else {
+            if (c != ' ' && c != '\t' && c != '\n' && c != '*')
+                after_double = false;
+            i++;
+        }
+    }
+}
+
 static void check_text(const Buf *b, const char *what)
 {
     if (b->len == 0 || !b->data) {
@@ -115,6 +230,7 @@ static void check_text(const Buf *b, const char *what)
         fprintf(stderr, "fuzz_gradc: the generated %s holds a NUL byte\n", what);
         abort();
     }
+    check_c_tokens(b, what);
 }
 
 /* ---- a token-aware mutator -------------------------------------------

@@ -12,15 +12,39 @@ static bool active(const Node *n)
     return (n->flags & NODE_VARIED) && (n->flags & NODE_USEFUL);
 }
 
-/* The contribution is the consumer's adjoint unchanged. */
+/* The contribution is the consumer's adjoint unchanged: an elementwise
+ * '%g' between equal shapes, or the sum of all elements, whose adjoint is
+ * the scalar's at every element. */
 static bool is_copy(const Graph *g, const Adjoint *a)
 {
     if (a->from < 0)
         return true;
     const Node *n = &g->nodes[a->from];
+    const Node *to = &g->nodes[a->to];
     const OpInfo *info = &op_info[n->op];
+    if (n->op == OP_SUM && n->axis < 0)
+        return true;
     return info->kind == OPK_ELEM && strcmp(info->adj[a->arg], "%g") == 0 &&
-           shape_equal(n->shape, g->nodes[a->to].shape);
+           shape_equal(n->shape, to->shape);
+}
+
+/* Row kernels take their adjoint as an array, so they cannot share a
+ * scalar's (the sum's) unless they are scalars themselves. */
+static bool reads_adjoint_array(const Node *n)
+{
+    ShapeRule rule = op_info[n->op].shape;
+    return (rule == SHAPE_ROWS || rule == SHAPE_ROWREDUCE) && n->shape.rank > 0;
+}
+
+/* Is the adjoint that A would share a scalar? */
+static bool is_scalar_adjoint(const Graph *g, const AdjointProgram *prog,
+                              const Adjoint *a)
+{
+    if (a->from < 0)
+        return g->nodes[g->outputs[a->output].node].shape.rank == 0;
+    int k = prog->adj_seed[a->from];
+    int owner = k >= 0 ? g->outputs[k].node : prog->adj_node[a->from];
+    return g->nodes[owner].shape.rank == 0;
 }
 
 static void push(AdjointProgram *prog, Arena *arena, Adjoint a)
@@ -70,7 +94,8 @@ int diff(const Graph *g, AdjointProgram *prog, Arena *arena)
     for (size_t s = 0; s < nall; s++) {
         const Adjoint *a = &all[s];
         const Node *to = &g->nodes[a->to];
-        if (ncontrib[a->to] == 1 && to->op != OP_INPUT && is_copy(g, a)) {
+        if (ncontrib[a->to] == 1 && to->op != OP_INPUT && is_copy(g, a) &&
+            !(reads_adjoint_array(to) && is_scalar_adjoint(g, prog, a))) {
             if (a->from < 0) {
                 prog->adj_seed[a->to] = a->output;
             } else {

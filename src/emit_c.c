@@ -279,11 +279,20 @@ static const char *adj_base(Emitter *e, int n, bool *is_pointer)
     return e->adj_name[owner];
 }
 
+/* The shape of the variable holding N's adjoint: a sum's operand shares
+ * the scalar adjoint of the sum, at every element. */
+static bool adj_is_scalar(const Emitter *e, int n)
+{
+    int k = e->prog->adj_seed[n];
+    int owner = k >= 0 ? e->g->outputs[k].node : e->prog->adj_node[n];
+    return is_scalar(node_shape(e, owner));
+}
+
 static const char *adj_at(Emitter *e, int n, const char *idx)
 {
     bool ptr;
     const char *base = adj_base(e, n, &ptr);
-    if (!is_scalar(node_shape(e, n)))
+    if (!adj_is_scalar(e, n))
         return fmt(e, "%s[%s]", base, idx);
     return ptr ? fmt(e, "(*%s)", base) : base;
 }
@@ -292,7 +301,7 @@ static const char *adj_lhs(Emitter *e, int n, const char *idx)
 {
     bool ptr;
     const char *base = adj_base(e, n, &ptr);
-    if (!is_scalar(node_shape(e, n)))
+    if (!adj_is_scalar(e, n))
         return fmt(e, "%s[%s]", base, idx);
     return ptr ? fmt(e, "*%s", base) : base;
 }
@@ -301,7 +310,7 @@ static const char *adj_ptr(Emitter *e, int n)
 {
     bool ptr;
     const char *base = adj_base(e, n, &ptr);
-    return is_scalar(node_shape(e, n)) && !ptr ? fmt(e, "&%s", base) : base;
+    return adj_is_scalar(e, n) && !ptr ? fmt(e, "&%s", base) : base;
 }
 
 /* Expands a template: %0 %1 operands, %= the node, %g its adjoint. */

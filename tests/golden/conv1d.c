@@ -31,12 +31,9 @@ void conv1d_backward(const conv1d_tape *tape, const double *restrict target, con
 {
     (void)target;
     /* line 8: output loss = sum((y - target)^2) */
-    double d_t3[16];
-    for (int i = 0; i < 16; i++)
-        d_t3[i] = seed_loss;
     double d_t1[16];
     for (int i = 0; i < 16; i++)
-        d_t1[i] = d_t3[i] * (2 * tape->t1[i]);
+        d_t1[i] = seed_loss * (2 * tape->t1[i]);
     /* line 7: y = conv1d(x, h) */
     for (int i = 0; i < 16; i++) {
         double acc = 0.0;

@@ -30,7 +30,7 @@ void conv1d_forward(conv1d_tape *tape, const double *target, const double *x, co
 /* The vector-Jacobian product: overwrites every gradient with
  * d(sum over outputs of <seed, output>)/d(input), at the point
  * of the forward call that filled the tape.  Its local arrays take
- * 256 bytes of stack.
+ * 128 bytes of stack.
  *   tape       the tape filled by the forward call
  *   target     data 'target', [16]
  *   x          input 'x', [16]

@@ -32,12 +32,9 @@ void lstsq_backward(const lstsq_tape *tape, const double *restrict Phi, const do
     (void)y;
     (void)theta;
     /* line 6: output L = sum(e^2) */
-    double d_t3[6];
-    for (int i = 0; i < 6; i++)
-        d_t3[i] = seed_L;
     double d_e[6];
     for (int i = 0; i < 6; i++)
-        d_e[i] = d_t3[i] * (2 * tape->e[i]);
+        d_e[i] = seed_L * (2 * tape->e[i]);
     /* line 5: e = y - Phi @ theta */
     double d_t1[6];
     for (int i = 0; i < 6; i++)

@@ -30,7 +30,7 @@ void lstsq_forward(lstsq_tape *tape, const double *Phi, const double *y, const d
 /* The vector-Jacobian product: overwrites every gradient with
  * d(sum over outputs of <seed, output>)/d(input), at the point
  * of the forward call that filled the tape.  Its local arrays take
- * 144 bytes of stack.
+ * 96 bytes of stack.
  *   tape       the tape filled by the forward call
  *   Phi        data 'Phi', [6, 3]
  *   y          data 'y', [6]

@@ -64,12 +64,9 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     (void)b2;
     (void)b3;
     /* line 9: output J = sum((y - a3)^2) */
-    double d_t9[2];
-    for (int i = 0; i < 2; i++)
-        d_t9[i] = seed_J;
     double d_t7[2];
     for (int i = 0; i < 2; i++)
-        d_t7[i] = d_t9[i] * (2 * tape->t7[i]);
+        d_t7[i] = seed_J * (2 * tape->t7[i]);
     double d_a3[2];
     for (int i = 0; i < 2; i++)
         d_a3[i] = -d_t7[i];

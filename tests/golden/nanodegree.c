@@ -49,12 +49,9 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
     (void)W1;
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
     const double d_t6 = seed_E / 32.0;
-    double d_t5[16];
-    for (int i = 0; i < 16; i++)
-        d_t5[i] = d_t6;
     double d_t3[16];
     for (int i = 0; i < 16; i++)
-        d_t3[i] = d_t5[i] * (2 * tape->t3[i]);
+        d_t3[i] = d_t6 * (2 * tape->t3[i]);
     double d_yhat[16];
     for (int i = 0; i < 16; i++)
         d_yhat[i] = -d_t3[i];

@@ -40,12 +40,9 @@ void softmax_backward(const softmax_tape *tape, const double *restrict X, const 
     /* line 5: output loss = -sum(Y * log_softmax(X @ W + b)) / 32 */
     const double d_t6 = seed_loss / 32.0;
     const double d_t5 = -d_t6;
-    double d_t4[320];
-    for (int i = 0; i < 320; i++)
-        d_t4[i] = d_t5;
     double d_t3[320];
     for (int i = 0; i < 320; i++)
-        d_t3[i] = d_t4[i] * Y[i];
+        d_t3[i] = d_t5 * Y[i];
     double d_t2[320];
     gradrt_log_softmax_backward(32, 10, tape->t3, d_t3, d_t2, 0);
     for (int j = 0; j < 10; j++) {

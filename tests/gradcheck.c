@@ -1358,8 +1358,14 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                " * Checks the code gradc generated for the model against\n"
                " * gradcheck's forward-mode reference (see tests/gradcheck.c). */\n",
                m->path);
-    buf_puts(out, "#include <float.h>\n#include <math.h>\n#include <stdarg.h>\n"
-                  "#include <stdio.h>\n#include <string.h>\n\n#include ");
+    /* More of the standard library than the driver needs, before the
+     * model's header: a value named after one of its macros (EOF, I,
+     * INT8_MAX, SIGINT, ...) must have been renamed by gradc. */
+    buf_puts(out, "#include <complex.h>\n#include <errno.h>\n#include <float.h>\n"
+                  "#include <inttypes.h>\n#include <limits.h>\n#include <locale.h>\n"
+                  "#include <math.h>\n#include <signal.h>\n#include <stdarg.h>\n"
+                  "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+                  "\n#include ");
     put_string(out, header);
     buf_puts(out, "\n");
     if (opt->entry) {

@@ -1,11 +1,7 @@
 /* randgen: random .grad models for tests/random.sh.
  *
- * Usage: randgen [--known-bugs] SEED                 one model on stdout
- *        randgen [--known-bugs] --dir DIR SEED COUNT  DIR/rSEED.grad, ...,
- *                                                     for COUNT seeds
- *
- * Names that meet known gradc bugs are left out unless --known-bugs is
- * given (see known_bug() and docs/testing.md); nothing else is.
+ * Usage: randgen SEED                  one model on stdout
+ *        randgen --dir DIR SEED COUNT   DIR/rSEED.grad, ..., for COUNT seeds
  *
  * The same seed gives the same bytes everywhere: the generator has its own
  * pseudo-random numbers (splitmix64) and links nothing of the compiler, so a
@@ -23,17 +19,20 @@
  * Values stay where the maths is defined and well conditioned.  Every
  * expression carries an interval that contains all its values for
  * arguments in [-2, 2] (gradcheck's default range); expressions whose
- * interval grows past LIMIT are scaled or squashed; log, sqrt, a divisor
- * and a power with a variable exponent only ever see an argument whose
- * interval lies above 0.1 (softplus(.) + 0.5, 1 + x^2, exp(.), ...), and
+ * interval grows past LIMIT are scaled or squashed; sqrt, a divisor and
+ * the base of a power with a variable exponent only ever see an argument
+ * whose interval lies above 0.1 (softplus(.) + 0.5, 1 + x^2, exp(.), ...),
+ * log the same or a sigmoid (log(sigmoid(x)), which gradc rewrites), and
  * exp only an argument below 2.5.
  *
  * Constructions whose gradient is zero in exact arithmetic, and so pure
- * rounding noise in floating point, are avoided, since no relative
- * comparison can check noise: the sum of a softmax row, softmax of a value
- * plus a per-row constant, logsumexp of a log_softmax row.  Flags on each
- * expression track these shapes of invariance through the linear operations
- * that keep them; such an argument is passed through a nonlinearity first.
+ * rounding noise in floating point, are mostly avoided: the sum of a
+ * softmax row, softmax of a value plus a per-row constant, logsumexp of a
+ * log_softmax row.  Flags on each expression track these invariances
+ * through the linear operations that keep them; such an argument is passed
+ * through a nonlinearity first.  (Others remain, such as a max() that
+ * picks a per-row constant everywhere; gradcheck allows for the noise, see
+ * Dual in tests/gradcheck.c.)
  *
  * Every value the model defines is read by a later statement or is an
  * output, and every argument is read, so gradc has nothing to warn about. */
@@ -298,7 +297,10 @@ static const char *const builtins[] = {
     "logsumexp", "transpose", "outer", "conv1d", "input", "data", "output",
 };
 
-/* C and C++ keywords, and names of the C library and <math.h>. */
+/* C and C++ keywords, names of the C library and <math.h>, macros of the
+ * standard headers (gradcheck's drivers include several before the model's
+ * header) and of their reserved families, and the spellings that mangle
+ * to one another (M_PI, _M_PI, M_PI_; gradrt, _gradrt). */
 static const char *const reserved[] = {
     "int", "double", "float", "char", "void", "long", "short", "signed",
     "unsigned", "const", "volatile", "restrict", "static", "extern", "auto",
@@ -314,6 +316,10 @@ static const char *const reserved[] = {
     "size_t", "errno", "assert", "malloc", "calloc", "free", "exit",
     "memcpy", "memset", "printf", "stdin", "stdout", "FILE", "va_list",
     "linux", "unix", "EOF", "BUFSIZ", "SEEK_SET", "DBL_MAX", "FLT_MAX",
+    "FILENAME_MAX", "L_tmpnam", "TMP_MAX", "DBL_EPSILON", "INT_MAX", "I",
+    "NDEBUG", "EDOM", "E2BIG", "ELBO", "SIGINT", "LC_ALL", "INT8_MAX",
+    "PRId64", "RAND_MAX", "M_PI_", "_M_PI", "M_PI__", "M_PI_2", "_gradrt",
+    "gradrt_", "GRADRT", "_GRADRT_",
 };
 
 /* Names gradc's generated code uses, or could. */
@@ -323,39 +329,6 @@ static const char *const generated[] = {
     "value", "gradrt", "gradrt_x", "GRADRT_Y", "gradrt_sigmoid", "_", "__",
     "___1", "x_", "_x", "__x", "a__b", "a_b",
 };
-
-/* Names the generator leaves out unless --known-bugs, each for an open
- * gradc bug (docs/testing.md, "Random programs"):
- *  - a macro of <stdio.h> or <float.h> (EOF, BUFSIZ, DBL_MAX, ...): the
- *    name is kept in the header, which breaks any file that includes one of
- *    those headers first, as gradcheck's drivers do;
- *  - _gradrt next to gradrt, M_PI_ or M_PI__ next to M_PI: gradc stops with
- *    "internal error: C name 'gradrt_2' for '_gradrt' is reserved" when
- *    the numbered name it tries is itself reserved (gradrt_2, M_PI_2). */
-static bool known_bugs;
-
-static const char *const macro_names[] = {
-    "EOF", "BUFSIZ", "FILENAME_MAX", "L_tmpnam", "SEEK_SET", "TMP_MAX",
-    "DBL_MAX", "FLT_MAX", "DBL_EPSILON",
-};
-
-static bool known_bug(const char *name)
-{
-    const char *rest = name + strspn(name, "_");
-    for (size_t i = 0; i < sizeof macro_names / sizeof *macro_names; i++)
-        if (strcmp(name, macro_names[i]) == 0)
-            return true;
-    /* the name without its leading and trailing underscores */
-    size_t len = strlen(rest);
-    while (len > 0 && rest[len - 1] == '_')
-        len--;
-    static const char *const stems[] = { "gradrt", "GRADRT", "M_PI" };
-    for (size_t i = 0; i < sizeof stems / sizeof *stems; i++)
-        if (strlen(stems[i]) == len && strncmp(rest, stems[i], len) == 0 &&
-            strcmp(name, stems[i]) != 0)
-            return true;
-    return false;
-}
 
 static bool name_taken(const char *name)
 {
@@ -427,7 +400,7 @@ static const char *new_name(bool arg)
             name = fmt("%s%d", stems[below((int)(sizeof stems / sizeof *stems))],
                        below(100));
         }
-        if (strlen(name) < 60 && !name_taken(name) && (known_bugs || !known_bug(name)))
+        if (strlen(name) < 60 && !name_taken(name))
             return name;
     }
     return fmt("v%d", nvalues);
@@ -1253,15 +1226,10 @@ int main(int argc, char **argv)
     if (!pool)
         die("out of memory");
     char *end;
-    if (argc > 1 && strcmp(argv[1], "--known-bugs") == 0) {
-        known_bugs = true;
-        argv++;
-        argc--;
-    }
     if (argc == 2 && argv[1][0] != '-') {
         unsigned long long seed = strtoull(argv[1], &end, 10);
         if (*end)
-            die("usage: randgen [--known-bugs] SEED | randgen [--known-bugs] --dir DIR SEED COUNT");
+            die("usage: randgen SEED | randgen --dir DIR SEED COUNT");
         generate(seed, stdout);
         return fflush(stdout) == 0 ? 0 : 1;
     }
@@ -1289,7 +1257,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fputs("usage: randgen [--known-bugs] SEED\n"
-          "       randgen [--known-bugs] --dir DIR SEED COUNT\n", stderr);
+    fputs("usage: randgen SEED\n"
+          "       randgen --dir DIR SEED COUNT\n", stderr);
     return 2;
 }

@@ -17,8 +17,6 @@
 #   RANDOM_BATCH   models per batch program (default 50)
 #   RANDOM_POINTS  random points per model (default 4)
 #   RANDOM_KEEP    1: keep every batch's files (by default only failed ones)
-#   RANDOM_KNOWN_BUGS  1: also generate the names that meet known gradc bugs
-#                  (randgen --known-bugs; see docs/testing.md)
 #
 # With 200 models or more it also checks that the models cover every
 # operator, built-in, form of '@', broadcast direction, fork pattern and
@@ -33,8 +31,6 @@ JOBS=${RANDOM_JOBS:-2}
 BATCH=${RANDOM_BATCH:-50}
 POINTS=${RANDOM_POINTS:-4}
 KEEP=${RANDOM_KEEP:-0}
-KNOWN_BUGS=
-[ "${RANDOM_KNOWN_BUGS:-0}" = 1 ] && KNOWN_BUGS=--known-bugs
 : "${RANDGEN:=$top_builddir/tests/randgen}"
 start=$(date +%s)
 
@@ -209,7 +205,7 @@ run_batch() {
         cd "$dir" || exit 1
         : >failed
         : >entries
-        if ! "$RANDGEN" $KNOWN_BUGS --dir . "$first" "$n" 2>randgen.err; then
+        if ! "$RANDGEN" --dir . "$first" "$n" 2>randgen.err; then
             echo "$first randgen failed: $(cat randgen.err)" >>failed
             exit 0
         fi
@@ -326,8 +322,8 @@ $(head -30 "$dir/$m.err")"
             msg="$msg
 $(grep -A 3 "$m.grad" "$dir/err" | head -30)"
         msg="$msg
-reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1${KNOWN_BUGS:+ RANDOM_KNOWN_BUGS=1} make check TESTS=tests/random.sh
-       or: tests/randgen ${KNOWN_BUGS:+$KNOWN_BUGS }$seed >$m.grad && ./gradc $m.grad &&
+reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1 make check TESTS=tests/random.sh
+       or: tests/randgen $seed >$m.grad && ./gradc $m.grad &&
            tests/gradcheck --seed $seed --points $POINTS $m.grad >check.c &&
            cc -Iruntime check.c $m.c runtime/gradrt.c -lm && ./a.out
 files: $dir"
@@ -356,8 +352,6 @@ END {
     printf "worst relative error %.2g against forward mode; finite differences %.2g ", worst, fd
     printf "(%d elements near a kink skipped); %d s\n", skipped, secs
 }'
-[ -n "$KNOWN_BUGS" ] ||
-    echo "random: names that meet known gradc bugs left out (RANDOM_KNOWN_BUGS=1 includes them)"
 
 if [ $coverage = yes ]; then
     cat "$WORK"/b*/coverage 2>/dev/null |

@@ -22,6 +22,14 @@ static const char *const forbidden[] = {
     "exp", "log", "sqrt", "sin", "cos", "tanh", "pow", "fabs", "y0", "y1",
     "j0", "jn", "NAN", "INFINITY", "HUGE_VAL", "M_PI", "isnan", "signbit",
     "abs", "NULL", "errno",
+    /* object-like macros of other standard headers, and of their reserved
+     * families (C99 7.26), that a file may include before a model's header */
+    "EOF", "BUFSIZ", "SEEK_SET", "stdin", "stdout", "DBL_MAX", "FLT_EPSILON",
+    "INT_MAX", "CHAR_BIT", "SIZE_MAX", "INT8_MAX", "UINT64_C", "PRId64",
+    "SCNx32", "EDOM", "E2BIG", "EXIT_SUCCESS", "SIGINT", "SIG_DFL", "LC_ALL",
+    "FE_ALL_EXCEPT", "RAND_MAX", "I", "WEOF", "M_PI_2", "FP_NAN",
+    /* predefined by -DNDEBUG and by gcc's GNU dialects */
+    "NDEBUG", "linux", "unix",
 };
 
 static bool is_forbidden(const char *name)
@@ -90,6 +98,36 @@ START_TEST(runtime_prefix_is_mangled)
 }
 END_TEST
 
+/* Names that meet once their underscores are squeezed, where the number
+ * that tells them apart makes a reserved name again: "gradrt" + "_2" is in
+ * the runtime's namespace, "M_PI_" + "2" is a macro of <math.h>.  In every
+ * order, each claim is usable and distinct. */
+START_TEST(numbered_names_stay_usable)
+{
+    static const char *const groups[][6] = {
+        { "gradrt", "_gradrt", "gradrt_", "__gradrt__", "GRADRT", "_GRADRT_" },
+        { "M_PI", "_M_PI", "M_PI_", "M_PI__", "M_PI_2", "_M_PI_2" },
+        { "EOF", "_EOF", "EOF_", "v_EOF", "EOF_2", "v_EOF_2" },
+        { "int", "_int", "int_", "int_2", "int__", "intv" },
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+        for (int order = 0; order < 2; order++) {
+            Arena *arena = arena_new();
+            CNames *names = cnames_new(arena);
+            const char *claimed[6];
+            for (int k = 0; k < 6; k++) {
+                const char *preferred = groups[g][order ? 5 - k : k];
+                claimed[k] = cnames_claim(names, preferred);
+                assert_usable(claimed[k], preferred);
+                for (int j = 0; j < k; j++)
+                    ck_assert_str_ne(claimed[k], claimed[j]);
+            }
+            arena_free(arena);
+        }
+    }
+}
+END_TEST
+
 START_TEST(reserved_names_are_not_claimed)
 {
     Arena *arena = arena_new();
@@ -105,9 +143,11 @@ END_TEST
 
 START_TEST(safety)
 {
-    static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int" };
+    static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int",
+                                        "E", "Ex", "e2", "INT8", "PRI", "M", "Mx" };
     static const char *const unsafe[] = {
         "int", "class", "_x", "a__b", "gradrt_x", "GRADRT_X", "exp", "y0", "NAN",
+        "EOF", "E2BIG", "INT8_MAX", "PRId64", "SIGINT", "M_PI", "I", "linux",
     };
     for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
         ck_assert_msg(cnames_is_safe(safe[i]), "%s", safe[i]);
@@ -143,6 +183,7 @@ TCase *tcase_cname(void)
     TCase *tc = tcase_create("C names");
     tcase_add_test(tc, claimed_names_are_unique_and_usable);
     tcase_add_test(tc, runtime_prefix_is_mangled);
+    tcase_add_test(tc, numbered_names_stay_usable);
     tcase_add_test(tc, reserved_names_are_not_claimed);
     tcase_add_test(tc, safety);
     tcase_add_test(tc, model_names);

@@ -110,7 +110,7 @@ static const DiagCase diag_cases[] = {
       "t.grad:2:16: error: number '1e400' is too large for a double\n" },
     /* axes */
     { "input M[2, 3]\noutput y = sum(M, 2)\n",
-      "t.grad:2:19: error: the axis of sum() must be the number 0 or 1\n" },
+      "t.grad:2:19: error: sum() of [2, 3] has no axis 2; the axis must be 0 or 1\n" },
     { "input M[2, 3]\noutput y = sum(M, -1)\n",
       "t.grad:2:19: error: the axis of sum() must be the number 0 or 1\n" },
     { "input M[2, 3]\ndata k\noutput y = mean(M, k)\n",

@@ -512,7 +512,8 @@ static void assign_names(Emitter *e)
     for (size_t i = 0; i < n; i++) {
         const Node *node = &g->nodes[i];
         const char *pref = node->name;
-        if (!pref)
+        /* Unnamed values are numbered in order among those stored. */
+        if (!pref && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
             pref = fmt(e, "t%d", ++temps);
         if (node->op == OP_CONST) {
             e->storage[i] = ST_CONST;
@@ -789,11 +790,26 @@ typedef struct Mat {
 static Mat matmul_dims(Emitter *e, const Node *node)
 {
     Shape a = node_shape(e, node->args[0]), b = node_shape(e, node->args[1]);
+    bool ta = node->transposed & 1, tb = node->transposed & 2;
     Mat d;
-    d.m = a.rank == 2 ? a.dim[0] : 1;
-    d.k = a.dim[a.rank - 1];
-    d.n = b.rank == 2 ? b.dim[1] : 1;
+    d.m = a.rank == 2 ? a.dim[ta ? 1 : 0] : 1;
+    d.k = a.rank == 2 ? a.dim[ta ? 0 : 1] : a.dim[0];
+    d.n = b.rank == 2 ? b.dim[tb ? 0 : 1] : 1;
     return d;
+}
+
+/* The index of A[i, k] and of B[k, j] in C = A @ B, where an operand read
+ * transposed is stored as [k, m] or [n, k]. */
+static const char *matmul_a_index(Emitter *e, const Node *node, Mat d, const char *i,
+                                  const char *k)
+{
+    return node->transposed & 1 ? index2(e, k, i, d.m) : index2(e, i, k, d.k);
+}
+
+static const char *matmul_b_index(Emitter *e, const Node *node, Mat d, const char *k,
+                                  const char *j)
+{
+    return node->transposed & 2 ? index2(e, j, k, d.k) : index2(e, k, j, d.n);
 }
 
 static void fwd_matmul(Emitter *e, int n)
@@ -804,8 +820,8 @@ static void fwd_matmul(Emitter *e, int n)
     Loop inner[1] = { loop(e->var_k, d.k) };
     const char *i = outer[0].var, *j = outer[1].var, *k = inner[0].var;
     const char *term = fmt(e, "%s * %s",
-                           value_at(e, node->args[0], index2(e, i, k, d.k)),
-                           value_at(e, node->args[1], index2(e, k, j, d.n)));
+                           value_at(e, node->args[0], matmul_a_index(e, node, d, i, k)),
+                           value_at(e, node->args[1], matmul_b_index(e, node, d, k, j)));
     emit_reduce(e, outer, 2, inner, 1, term, value_lhs(e, n, index2(e, i, j, d.n)),
                 true, 1);
 }
@@ -816,23 +832,27 @@ static void adj_matmul(Emitter *e, const Adjoint *a)
     Mat d = matmul_dims(e, node);
     int A = node->args[0], B = node->args[1];
     if (a->arg == 0) {
-        /* dA[i, k] = sum_j dC[i, j] B[k, j] */
-        Loop outer[2] = { loop(e->var_i, d.m), loop(e->var_k, d.k) };
+        /* dA[i, k] = sum_j dC[i, j] B[k, j], written in dA's storage order */
+        bool ta = node->transposed & 1;
+        Loop li = loop(e->var_i, d.m), lk = loop(e->var_k, d.k);
+        Loop outer[2] = { ta ? lk : li, ta ? li : lk };
         Loop inner[1] = { loop(e->var_j, d.n) };
-        const char *i = outer[0].var, *k = outer[1].var, *j = inner[0].var;
+        const char *i = li.var, *k = lk.var, *j = inner[0].var;
         const char *term = fmt(e, "%s * %s", adj_at(e, a->from, index2(e, i, j, d.n)),
-                               value_at(e, B, index2(e, k, j, d.n)));
+                               value_at(e, B, matmul_b_index(e, node, d, k, j)));
         emit_reduce(e, outer, 2, inner, 1, term,
-                    adj_lhs(e, a->to, index2(e, i, k, d.k)), a->first, 1);
+                    adj_lhs(e, a->to, matmul_a_index(e, node, d, i, k)), a->first, 1);
     } else {
-        /* dB[k, j] = sum_i A[i, k] dC[i, j] */
-        Loop outer[2] = { loop(e->var_k, d.k), loop(e->var_j, d.n) };
+        /* dB[k, j] = sum_i A[i, k] dC[i, j], written in dB's storage order */
+        bool tb = node->transposed & 2;
+        Loop lk = loop(e->var_k, d.k), lj = loop(e->var_j, d.n);
+        Loop outer[2] = { tb ? lj : lk, tb ? lk : lj };
         Loop inner[1] = { loop(e->var_i, d.m) };
-        const char *k = outer[0].var, *j = outer[1].var, *i = inner[0].var;
-        const char *term = fmt(e, "%s * %s", value_at(e, A, index2(e, i, k, d.k)),
+        const char *k = lk.var, *j = lj.var, *i = inner[0].var;
+        const char *term = fmt(e, "%s * %s", value_at(e, A, matmul_a_index(e, node, d, i, k)),
                                adj_at(e, a->from, index2(e, i, j, d.n)));
         emit_reduce(e, outer, 2, inner, 1, term,
-                    adj_lhs(e, a->to, index2(e, k, j, d.n)), a->first, 1);
+                    adj_lhs(e, a->to, matmul_b_index(e, node, d, k, j)), a->first, 1);
     }
 }
 

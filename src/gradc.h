@@ -248,6 +248,8 @@ typedef struct Node {
     double value;         /* OP_CONST */
     int param;            /* OP_INPUT, OP_DATA: index in Graph.params */
     int axis;             /* OP_SUM, OP_MEAN: the axis reduced, -1 for all */
+    unsigned transposed;  /* OP_MATMUL: bit k set when operand k, a matrix,
+                             is read transposed (a transpose() folded in) */
     Shape shape;
     unsigned flags;
     const char *name;     /* the first statement that names this value */

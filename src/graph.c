@@ -1,7 +1,8 @@
 /* graph.c: the computational graph, a DAG of Nodes in topological order.
- * Nodes are hash-consed on (op, axis, constant, operands): an expression
- * that appears twice is one node with two consumers.  Only rewrites that are
- * exact for every double, NaN and infinities included, are applied. */
+ * Nodes are hash-consed on (op, axis, transposition, constant, operands):
+ * an expression that appears twice is one node with two consumers.  Only
+ * rewrites that are exact for every double, NaN and infinities included,
+ * are applied. */
 #include <math.h>
 #include <string.h>
 
@@ -39,12 +40,13 @@ static size_t node_hash(const Node *n)
     h ^= (uint64_t)(unsigned)a0 * 0xC2B2AE3D27D4EB4Fu + (h << 6) + (h >> 2);
     h ^= (uint64_t)(unsigned)a1 * 0x165667B19E3779F9u + (h << 6) + (h >> 2);
     h ^= (uint64_t)(unsigned)(n->axis + 1) * 0x27D4EB2F165667C5u;
+    h ^= (uint64_t)n->transposed * 0x94D049BB133111EBu;
     return (size_t)(h ^ (h >> 29));
 }
 
 static bool node_same(const Node *a, const Node *b)
 {
-    if (a->op != b->op || a->axis != b->axis ||
+    if (a->op != b->op || a->axis != b->axis || a->transposed != b->transposed ||
         double_bits(a->value) != double_bits(b->value))
         return false;
     if (a->args[0] == b->args[0] && a->args[1] == b->args[1])
@@ -229,6 +231,14 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     n.axis = axis;
     for (int i = 0; i < op_info[op].arity; i++)
         n.args[i] = args[i];
+    /* A @ transpose(B) reads B with its indices swapped: the transpose is
+     * neither computed nor stored, and B's adjoint is written directly. */
+    if (op == OP_MATMUL)
+        for (int i = 0; i < 2; i++)
+            if (g->nodes[args[i]].op == OP_TRANSPOSE) {
+                n.args[i] = g->nodes[args[i]].args[0];
+                n.transposed |= 1u << i;
+            }
     return intern(g, &n);
 }
 
@@ -327,6 +337,9 @@ void graph_dump(const Graph *g, FILE *out)
             fprintf(out, " n%d", n->args[a]);
         if (n->axis >= 0)
             fprintf(out, " axis=%d", n->axis);
+        for (int a = 0; a < 2; a++)
+            if (n->transposed & (1u << a))
+                fprintf(out, " transposed=n%d", n->args[a]);
         if (n->shape.rank == 1)
             fprintf(out, " [%ld]", n->shape.dim[0]);
         else if (n->shape.rank == 2)

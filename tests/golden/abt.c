@@ -5,39 +5,33 @@
 
 void abt_forward(abt_tape *tape, const double *restrict A, const double *restrict B, double *restrict C)
 {
+    (void)tape;
     /* line 4: output C = A @ transpose(B) */
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 3; j++)
-            tape->t1[j * 5 + i] = B[i * 3 + j];
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 5; j++) {
             double acc = 0.0;
             for (int k = 0; k < 3; k++)
-                acc += A[i * 3 + k] * tape->t1[k * 5 + j];
+                acc += A[i * 3 + k] * B[j * 3 + k];
             C[i * 5 + j] = acc;
         }
 }
 
 void abt_backward(const abt_tape *tape, const double *restrict A, const double *restrict B, const double *restrict seed_C, double *restrict grad_A, double *restrict grad_B)
 {
-    (void)B;
+    (void)tape;
     /* line 4: output C = A @ transpose(B) */
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 3; k++) {
             double acc = 0.0;
             for (int j = 0; j < 5; j++)
-                acc += seed_C[i * 5 + j] * tape->t1[k * 5 + j];
+                acc += seed_C[i * 5 + j] * B[j * 3 + k];
             grad_A[i * 3 + k] = acc;
         }
-    double d_t1[15];
-    for (int k = 0; k < 3; k++)
-        for (int j = 0; j < 5; j++) {
+    for (int j = 0; j < 5; j++)
+        for (int k = 0; k < 3; k++) {
             double acc = 0.0;
             for (int i = 0; i < 4; i++)
                 acc += A[i * 3 + k] * seed_C[i * 5 + j];
-            d_t1[k * 5 + j] = acc;
+            grad_B[j * 3 + k] = acc;
         }
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 3; j++)
-            grad_B[i * 3 + j] = d_t1[j * 5 + i];
 }

@@ -14,7 +14,7 @@ extern "C" {
  * one anywhere, fill it with abt_forward and pass it to abt_backward
  * with the same arguments. */
 typedef struct abt_tape {
-    double t1[15]; /* line 4: output C = A @ transpose(B) */
+    char unused; /* the backward pass reads no forward value */
 } abt_tape;
 
 /* Evaluates the model.
@@ -27,8 +27,7 @@ void abt_forward(abt_tape *tape, const double *A, const double *B, double *C);
 
 /* The vector-Jacobian product: overwrites every gradient with
  * d(sum over outputs of <seed, output>)/d(input), at the point
- * of the forward call that filled the tape.  Its local arrays take
- * 120 bytes of stack.
+ * of the forward call that filled the tape.
  *   tape       the tape filled by the forward call
  *   A          input 'A', [4, 3]
  *   B          input 'B', [5, 3]

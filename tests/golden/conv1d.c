@@ -16,13 +16,13 @@ void conv1d_forward(conv1d_tape *tape, const double *restrict target, const doub
     /* line 8: output loss = sum((y - target)^2) */
     for (int i = 0; i < 16; i++)
         tape->t1[i] = y[i] - target[i];
-    double t3[16];
+    double t2[16];
     for (int i = 0; i < 16; i++)
-        t3[i] = tape->t1[i] * tape->t1[i];
+        t2[i] = tape->t1[i] * tape->t1[i];
     {
         double acc = 0.0;
         for (int i = 0; i < 16; i++)
-            acc += t3[i];
+            acc += t2[i];
         *loss = acc;
     }
 }

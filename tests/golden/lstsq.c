@@ -16,13 +16,13 @@ void lstsq_forward(lstsq_tape *tape, const double *restrict Phi, const double *r
     for (int i = 0; i < 6; i++)
         tape->e[i] = y[i] - t1[i];
     /* line 6: output L = sum(e^2) */
-    double t3[6];
+    double t2[6];
     for (int i = 0; i < 6; i++)
-        t3[i] = tape->e[i] * tape->e[i];
+        t2[i] = tape->e[i] * tape->e[i];
     {
         double acc = 0.0;
         for (int i = 0; i < 6; i++)
-            acc += t3[i];
+            acc += t2[i];
         *L = acc;
     }
 }

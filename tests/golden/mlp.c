@@ -45,13 +45,13 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     /* line 9: output J = sum((y - a3)^2) */
     for (int i = 0; i < 2; i++)
         tape->t7[i] = y[i] - a3[i];
-    double t9[2];
+    double t8[2];
     for (int i = 0; i < 2; i++)
-        t9[i] = tape->t7[i] * tape->t7[i];
+        t8[i] = tape->t7[i] * tape->t7[i];
     {
         double acc = 0.0;
         for (int i = 0; i < 2; i++)
-            acc += t9[i];
+            acc += t8[i];
         *J = acc;
     }
 }

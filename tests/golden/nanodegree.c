@@ -6,19 +6,15 @@
 void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double *restrict E)
 {
     /* line 7: a = sigmoid(X @ transpose(W1)) */
-    double t1[12];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 3; j++)
-            t1[j * 4 + i] = W1[i * 3 + j];
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < 4; j++) {
             double acc = 0.0;
             for (int k = 0; k < 3; k++)
-                acc += X[i * 3 + k] * t1[k * 4 + j];
-            tape->t2[i * 4 + j] = acc;
+                acc += X[i * 3 + k] * W1[j * 3 + k];
+            tape->t1[i * 4 + j] = acc;
         }
     for (int i = 0; i < 64; i++)
-        tape->a[i] = gradrt_sigmoid(tape->t2[i]);
+        tape->a[i] = gradrt_sigmoid(tape->t1[i]);
     /* line 8: yhat = a @ W2 */
     double yhat[16];
     for (int i = 0; i < 16; i++) {
@@ -29,18 +25,18 @@ void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const d
     }
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
     for (int i = 0; i < 16; i++)
-        tape->t3[i] = y[i] - yhat[i];
-    double t5[16];
+        tape->t2[i] = y[i] - yhat[i];
+    double t3[16];
     for (int i = 0; i < 16; i++)
-        t5[i] = tape->t3[i] * tape->t3[i];
-    double t6;
+        t3[i] = tape->t2[i] * tape->t2[i];
+    double t4;
     {
         double acc = 0.0;
         for (int i = 0; i < 16; i++)
-            acc += t5[i];
-        t6 = acc;
+            acc += t3[i];
+        t4 = acc;
     }
-    *E = t6 / 32.0;
+    *E = t4 / 32.0;
 }
 
 void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double seed_E, double *restrict grad_W1, double *restrict grad_W2)
@@ -48,13 +44,13 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
     (void)y;
     (void)W1;
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
-    const double d_t6 = seed_E / 32.0;
-    double d_t3[16];
+    const double d_t4 = seed_E / 32.0;
+    double d_t2[16];
     for (int i = 0; i < 16; i++)
-        d_t3[i] = d_t6 * (2 * tape->t3[i]);
+        d_t2[i] = d_t4 * (2 * tape->t2[i]);
     double d_yhat[16];
     for (int i = 0; i < 16; i++)
-        d_yhat[i] = -d_t3[i];
+        d_yhat[i] = -d_t2[i];
     /* line 8: yhat = a @ W2 */
     double d_a[64];
     for (int i = 0; i < 16; i++)
@@ -67,20 +63,16 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
         grad_W2[k] = acc;
     }
     /* line 7: a = sigmoid(X @ transpose(W1)) */
-    double d_t2[64];
+    double d_t1[64];
     for (int i = 0; i < 64; i++)
-        d_t2[i] = d_a[i] * gradrt_sigmoid_deriv(tape->t2[i]);
-    double d_t1[12];
-    for (int k = 0; k < 3; k++)
-        for (int j = 0; j < 4; j++) {
+        d_t1[i] = d_a[i] * gradrt_sigmoid_deriv(tape->t1[i]);
+    for (int j = 0; j < 4; j++)
+        for (int k = 0; k < 3; k++) {
             double acc = 0.0;
             for (int i = 0; i < 16; i++)
-                acc += X[i * 3 + k] * d_t2[i * 4 + j];
-            d_t1[k * 4 + j] = acc;
+                acc += X[i * 3 + k] * d_t1[i * 4 + j];
+            grad_W1[j * 3 + k] = acc;
         }
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 3; j++)
-            grad_W1[i * 3 + j] = d_t1[j * 4 + i];
 }
 
 double nanodegree_grad(nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double *restrict grad_W1, double *restrict grad_W2)

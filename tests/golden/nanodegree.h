@@ -14,13 +14,13 @@ extern "C" {
  * one anywhere, fill it with nanodegree_forward and pass it to nanodegree_backward
  * with the same arguments. */
 typedef struct nanodegree_tape {
-    double t2[64]; /* line 7: a = sigmoid(X @ transpose(W1)) */
+    double t1[64]; /* line 7: a = sigmoid(X @ transpose(W1)) */
     double a[64]; /* line 7: a = sigmoid(X @ transpose(W1)) */
-    double t3[16]; /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
+    double t2[16]; /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
 } nanodegree_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 352 bytes of stack.
+ * 256 bytes of stack.
  *   tape       out: filled for the backward pass
  *   X          data 'X', [16, 3]
  *   y          data 'y', [16]
@@ -33,7 +33,7 @@ void nanodegree_forward(nanodegree_tape *tape, const double *X, const double *y,
 /* The vector-Jacobian product: overwrites every gradient with
  * d(sum over outputs of <seed, output>)/d(input), at the point
  * of the forward call that filled the tape.  Its local arrays take
- * 1376 bytes of stack.
+ * 1280 bytes of stack.
  *   tape       the tape filled by the forward call
  *   X          data 'X', [16, 3]
  *   y          data 'y', [16]

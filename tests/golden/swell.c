@@ -12,16 +12,16 @@ void swell_forward(swell_tape *tape, double x, double *restrict f)
     /* line 7: c = a + b */
     tape->c = a + tape->b;
     /* line 8: output f = sqrt(c) + cos(c) */
-    tape->t2 = sqrt(tape->c);
-    const double t3 = cos(tape->c);
-    *f = tape->t2 + t3;
+    tape->t1 = sqrt(tape->c);
+    const double t2 = cos(tape->c);
+    *f = tape->t1 + t2;
 }
 
 void swell_backward(const swell_tape *tape, double x, double seed_f, double *restrict grad_x)
 {
     /* line 8: output f = sqrt(c) + cos(c) */
     double d_c = -seed_f * sin(tape->c);
-    d_c += seed_f / (2 * tape->t2);
+    d_c += seed_f / (2 * tape->t1);
     /* line 7: c = a + b */
     double d_a = d_c;
     /* line 6: b = exp(a) */

@@ -16,7 +16,7 @@ extern "C" {
 typedef struct swell_tape {
     double b; /* line 6: b = exp(a) */
     double c; /* line 7: c = a + b */
-    double t2; /* line 8: output f = sqrt(c) + cos(c) */
+    double t1; /* line 8: output f = sqrt(c) + cos(c) */
 } swell_tape;
 
 /* Evaluates the model.

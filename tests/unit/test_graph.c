@@ -133,6 +133,39 @@ START_TEST(square_is_its_own_operator)
 }
 END_TEST
 
+/* A transpose read by '@' is folded into the product: the product reads
+ * the matrix itself, and the transpose node feeds nothing. */
+START_TEST(transpose_folds_into_matmul)
+{
+    Run *run = run_model("input A[4, 3], B[5, 3]\n"
+                         "output C = A @ transpose(B)\n"
+                         "output D = transpose(A) @ A + transpose(B) @ B\n");
+    const Graph *g = &run->graph;
+    int A = param_node(run, "A"), B = param_node(run, "B");
+    const Node *c = &g->nodes[output_node(run, "C")];
+    ck_assert_int_eq(c->op, OP_MATMUL);
+    ck_assert_int_eq(c->args[0], A);
+    ck_assert_int_eq(c->args[1], B);
+    ck_assert_uint_eq(c->transposed, 2);
+    int nt = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        if (n->op == OP_MATMUL && n->transposed == 1)
+            nt++;
+        if (n->op == OP_TRANSPOSE)
+            ck_assert_int_eq(uses(g, (int)i), 0);
+    }
+    ck_assert_int_eq(nt, 2);
+    run_free(run);
+
+    /* A transpose used elsewhere too stays, for that use. */
+    run = run_model("input A[3, 3]\noutput C = sum(A @ transpose(A) + transpose(A))\n");
+    int t = find_op(&run->graph, OP_TRANSPOSE);
+    ck_assert_int_eq(uses(&run->graph, t), 1);
+    run_free(run);
+}
+END_TEST
+
 START_TEST(exact_identities_vanish)
 {
     static const char *const sources[] = {
@@ -225,6 +258,7 @@ TCase *tcase_graph(void)
     tcase_add_test(tc, constants_fold);
     tcase_add_test(tc, square_is_its_own_operator);
     tcase_add_test(tc, exact_identities_vanish);
+    tcase_add_test(tc, transpose_folds_into_matmul);
     tcase_add_test(tc, inexact_identities_stay);
     tcase_add_test(tc, subtracting_negative_zero_stays);
     tcase_add_test(tc, nodes_are_in_topological_order);

@@ -395,15 +395,14 @@ static Shape check_call(Checker *c, Expr *e)
     if (takes_axis && e->nargs == 2) {
         const Expr *axis = e->args[1];
         Shape value = e->args[0]->shape;
-        if (axis->kind == EXPR_NUM && axis->num != 0 && axis->num != 1 && !bad(value)) {
-            diag_error(c->diag, axis->span,
-                       "%s() of %s has no axis %g; the axis must be 0 or 1",
-                       e->name, sh(c, value), axis->num);
-            return BAD_SHAPE;
-        }
         if (axis->kind != EXPR_NUM || (axis->num != 0 && axis->num != 1)) {
-            diag_error(c->diag, axis->span,
-                       "the axis of %s() must be the number 0 or 1", e->name);
+            if (axis->kind == EXPR_NUM && !bad(value))
+                diag_error(c->diag, axis->span,
+                           "%s() of %s has no axis %g; the axis must be 0 or 1",
+                           e->name, sh(c, value), axis->num);
+            else
+                diag_error(c->diag, axis->span,
+                           "the axis of %s() must be the number 0 or 1", e->name);
             return BAD_SHAPE;
         }
         e->axis = (int)axis->num;

@@ -36,14 +36,18 @@ static bool reads_adjoint_array(const Node *n)
     return (rule == SHAPE_ROWS || rule == SHAPE_ROWREDUCE) && n->shape.rank > 0;
 }
 
+int adjoint_owner(const Graph *g, const AdjointProgram *prog, int n)
+{
+    int k = prog->adj_seed[n];
+    return k >= 0 ? g->outputs[k].node : prog->adj_node[n];
+}
+
 /* Is the adjoint that A would share a scalar? */
 static bool is_scalar_adjoint(const Graph *g, const AdjointProgram *prog,
                               const Adjoint *a)
 {
-    if (a->from < 0)
-        return g->nodes[g->outputs[a->output].node].shape.rank == 0;
-    int k = prog->adj_seed[a->from];
-    int owner = k >= 0 ? g->outputs[k].node : prog->adj_node[a->from];
+    int owner = a->from < 0 ? g->outputs[a->output].node
+                            : adjoint_owner(g, prog, a->from);
     return g->nodes[owner].shape.rank == 0;
 }
 

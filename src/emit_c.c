@@ -283,9 +283,7 @@ static const char *adj_base(Emitter *e, int n, bool *is_pointer)
  * the scalar adjoint of the sum, at every element. */
 static bool adj_is_scalar(const Emitter *e, int n)
 {
-    int k = e->prog->adj_seed[n];
-    int owner = k >= 0 ? e->g->outputs[k].node : e->prog->adj_node[n];
-    return is_scalar(node_shape(e, owner));
+    return is_scalar(node_shape(e, adjoint_owner(e->g, e->prog, n)));
 }
 
 static const char *adj_at(Emitter *e, int n, const char *idx)

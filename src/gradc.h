@@ -320,6 +320,9 @@ typedef struct AdjointProgram {
 } AdjointProgram;
 
 int diff(const Graph *graph, AdjointProgram *prog, Arena *arena);
+/* The node whose shape the variable holding N's adjoint has: the output
+ * for a seed, else adj_node[n]. */
+int adjoint_owner(const Graph *graph, const AdjointProgram *prog, int n);
 void adjoint_dump(const Graph *graph, const AdjointProgram *prog, FILE *out);
 
 /* ---- cname.c: C identifiers that never collide ------------------------- */

@@ -355,38 +355,14 @@ static const char *new_name(bool arg)
             /* derived from a name already there: d_x, grad_x, seed_f, _x,
              * x_2, x_, NAME_forward, ... */
             const Value *v = &values[below(nvalues)];
-            switch (below(9)) {
-            case 0:
-                name = fmt("d_%s", v->name);
-                break;
-            case 1:
-                name = fmt("grad_%s", v->name);
-                break;
-            case 2:
-                name = fmt("seed_%s", v->name);
-                break;
-            case 3:
-                name = fmt("_%s", v->name);
-                break;
-            case 4:
-                name = fmt("%s_", v->name);
-                break;
-            case 5:
-                name = fmt("%s_2", v->name);
-                break;
-            case 6:
-                name = fmt("%s__", v->name);
-                break;
-            case 7:
-                name = fmt("tape_%s", v->name);
-                break;
-            default: {
-                static const char *const fn[] = { "forward", "backward", "grad",
-                                                  "tape" };
+            static const char *const forms[] = { "d_%s", "grad_%s", "seed_%s", "_%s",
+                                                 "%s_", "%s_2", "%s__", "tape_%s" };
+            static const char *const fn[] = { "forward", "backward", "grad", "tape" };
+            int form = below(9);
+            if (form < 8)
+                name = fmt(forms[form], v->name);
+            else
                 name = fmt("%s_%s", model_name, fn[below(4)]);
-                break;
-            }
-            }
         } else if (arg) {
             static const char *const stems[] = { "x", "y", "z", "w", "W", "b",
                                                  "A", "B", "X", "Y", "h", "u",

@@ -351,6 +351,16 @@ static Shape check_name(Checker *c, Expr *e)
     return s->shape;
 }
 
+/* A literal's value is 0 exactly when every digit of its mantissa is 0,
+ * whatever its exponent says: 0e5 and 0.0e999 are 0, not too small. */
+static bool literal_is_zero(const char *text)
+{
+    for (const char *s = text; *s && *s != 'e' && *s != 'E'; s++)
+        if (*s >= '1' && *s <= '9')
+            return false;
+    return true;
+}
+
 static Shape check_number(Checker *c, Expr *e)
 {
     if (isinf(e->num)) {
@@ -358,8 +368,7 @@ static Shape check_number(Checker *c, Expr *e)
                    e->name);
         return BAD_SHAPE;
     }
-    if (e->num == 0 && strpbrk(e->name, "123456789") &&
-        strpbrk(e->name, "eE"))
+    if (e->num == 0 && !literal_is_zero(e->name))
         diag_warning(c->diag, e->span,
                      "number '%s' is too small for a double and becomes 0",
                      e->name);

@@ -10,6 +10,11 @@ typedef struct DiagCase {
     const char *expected;
 } DiagCase;
 
+#define ZEROS_10 "0000000000"
+#define ZEROS_110 ZEROS_10 ZEROS_10 ZEROS_10 ZEROS_10 ZEROS_10 ZEROS_10 \
+    ZEROS_10 ZEROS_10 ZEROS_10 ZEROS_10 ZEROS_10
+#define ZEROS_330 ZEROS_110 ZEROS_110 ZEROS_110
+
 static const DiagCase diag_cases[] = {
     /* names */
     { "input alpha\noutput y = alpah * 2\n",
@@ -160,6 +165,12 @@ static const DiagCase diag_cases[] = {
     { "input x\noutput y = x * 1e-400\n",
       "t.grad:2:16: warning: number '1e-400' is too small for a double and "
       "becomes 0\n" },
+    /* decided by the value, not the spelling: an exact 0 whatever its
+     * exponent, and a nonzero literal without one that underflows */
+    { "input x\noutput y = x * 0e5 + 0e-400 + 0.0e999 + 00.000E-0\n", "" },
+    { "input x\noutput y = x * 0." ZEROS_330 "1\n",
+      "t.grad:2:16: warning: number '0." ZEROS_330 "1' is too small for a "
+      "double and becomes 0\n" },
     /* valid models say nothing */
     { "input x\na = x\noutput y = a\noutput z = y * a\n", "" },
     { "input x[2147483647]\noutput y = sum(x)\n", "" },

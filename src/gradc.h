@@ -115,6 +115,18 @@ void diag_note(Diag *diag, Span at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool diag_too_many(const Diag *diag);
 
+/* ---- shape.c: the shapes of values ------------------------------------ */
+
+typedef struct Shape {
+    int rank;                     /* 0 scalar, 1 vector, 2 matrix */
+    long dim[GRADC_MAX_RANK];
+} Shape;
+
+bool shape_equal(Shape a, Shape b);
+long shape_size(Shape s);
+/* "scalar", "[3]", "[2, 4]" */
+const char *shape_str(Arena *arena, Shape s);
+
 /* ---- ops.c, ops.def: the operator table -------------------------------- */
 
 typedef enum Op {
@@ -158,11 +170,6 @@ unsigned op_template_reads(const char *tmpl);
 #define READS_SELF 4u
 
 /* ---- ast.c: the syntax tree -------------------------------------------- */
-
-typedef struct Shape {
-    int rank;                     /* 0 scalar, 1 vector, 2 matrix */
-    long dim[GRADC_MAX_RANK];
-} Shape;
 
 typedef enum ExprKind {
     EXPR_NUM,
@@ -229,10 +236,6 @@ int parse(const Source *src, Arena *arena, Diag *diag, Ast *ast);
 /* ---- check.c: names, arities and shapes -------------------------------- */
 
 int check(Ast *ast, Diag *diag, Arena *arena);
-bool shape_equal(Shape a, Shape b);
-long shape_size(Shape s);
-/* "scalar", "[3]", "[2, 4]" */
-const char *shape_str(Arena *arena, Shape s);
 
 /* ---- graph.c: the hash-consed DAG --------------------------------------- */
 

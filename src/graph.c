@@ -1,8 +1,11 @@
 /* graph.c: the computational graph, a DAG of Nodes in topological order.
  * Nodes are hash-consed on (op, axis, transposition, constant, operands):
- * an expression that appears twice is one node with two consumers.  Only
- * rewrites that are exact for every double, NaN and infinities included,
- * are applied. */
+ * an expression that appears twice is one node with two consumers.  Two
+ * kinds of rewrite are applied: folds and identities that are exact for
+ * every double, NaN and infinities included (x*1, -(-x), x^2 as x*x, a
+ * transpose read by '@'), and stable_log(), which replaces the logarithm
+ * of a function that underflows by a form that does not: a different
+ * result, closer to the exact one. */
 #include <math.h>
 #include <string.h>
 

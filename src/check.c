@@ -225,7 +225,9 @@ static Shape needs_rank(Checker *c, const Expr *e, Shape a, int lo, int hi,
     return a;
 }
 
-static Shape call_shape(Checker *c, Expr *e)
+/* The shape of operator E's result, by the rule its table entry names;
+ * its operands' shapes are known and good. */
+static Shape op_shape(Checker *c, Expr *e)
 {
     const OpInfo *info = &op_info[e->op];
     Shape a = e->args[0]->shape;
@@ -287,7 +289,7 @@ static Shape call_shape(Checker *c, Expr *e)
         }
         return a;
     case SHAPE_MATMUL:
-        break;
+        return matmul(c, e, a, b);
     }
     UNREACHABLE();
 }
@@ -392,7 +394,7 @@ static Shape check_call(Checker *c, Expr *e)
     for (int i = 0; i < info->arity; i++)
         if (bad(e->args[i]->shape))
             return BAD_SHAPE;
-    return call_shape(c, e);
+    return op_shape(c, e);
 }
 
 static Shape check_expr(Checker *c, Expr *e)
@@ -403,15 +405,11 @@ static Shape check_expr(Checker *c, Expr *e)
     case EXPR_NAME:
         return check_name(c, e);
     case EXPR_UNARY:
-        return e->args[0]->shape;
-    case EXPR_BINARY: {
-        Shape a = e->args[0]->shape, b = e->args[1]->shape;
-        if (bad(a) || bad(b))
-            return BAD_SHAPE;
-        if (e->op == OP_MATMUL)
-            return matmul(c, e, a, b);
-        return broadcast(c, e, a, b);
-    }
+    case EXPR_BINARY:
+        for (int i = 0; i < e->nargs; i++)
+            if (bad(e->args[i]->shape))
+                return BAD_SHAPE;
+        return op_shape(c, e);
     case EXPR_CALL:
         return check_call(c, e);
     }

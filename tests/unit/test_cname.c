@@ -30,6 +30,15 @@ static const char *const forbidden[] = {
     "FE_ALL_EXCEPT", "RAND_MAX", "I", "WEOF", "M_PI_2", "FP_NAN",
     /* predefined by -DNDEBUG and by gcc's GNU dialects */
     "NDEBUG", "linux", "unix",
+    /* keywords of GNU C and C23 */
+    "typeof", "typeof_unqual",
+    /* object-like macros of POSIX and glibc headers under -std=gnu99:
+     * <limits.h>, <signal.h>, <sys/wait.h>, <time.h>, <stdio.h>, <poll.h>,
+     * <termios.h>, <sys/stat.h>, <signal.h>'s member macros, <fcntl.h>,
+     * <netinet/in.h>, <stdlib.h>, <unistd.h> */
+    "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "P_tmpdir", "POLLIN",
+    "B0", "ECHO", "st_atime", "sa_handler", "O_RDONLY", "INADDR_ANY",
+    "EXIT_FAILURE", "STDIN_FILENO",
 };
 
 static bool is_forbidden(const char *name)
@@ -67,6 +76,7 @@ START_TEST(claimed_names_are_unique_and_usable)
         "tape", "tape", "seed_y", "d_x", "grad_x",
         "int", "int_", "double", "class", "new", "this", "and", "true",
         "exp", "exp_", "y0", "NAN", "INFINITY", "main", "abs",
+        "PATH_MAX", "typeof", "st_atime", "B0", "POLLIN",
     };
     const size_t n = sizeof preferred / sizeof *preferred;
     const char *claimed[sizeof preferred / sizeof *preferred];
@@ -82,6 +92,9 @@ START_TEST(claimed_names_are_unique_and_usable)
     ck_assert_str_eq(claimed[0], "x");
     ck_assert_str_eq(claimed[10], "tape");
     ck_assert_str_eq(claimed[12], "seed_y");
+    /* A library macro or a keyword gets '_' behind. */
+    ck_assert_str_eq(claimed[30], "PATH_MAX_");
+    ck_assert_str_eq(claimed[31], "typeof_");
     arena_free(arena);
 }
 END_TEST
@@ -143,11 +156,15 @@ END_TEST
 
 START_TEST(safety)
 {
+    /* A function-like macro (major, MAX) expands only before '(', which
+     * never follows a value's C name, so it stays as spelled. */
     static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int",
-                                        "E", "Ex", "e2", "INT8", "PRI", "M", "Mx" };
+                                        "E", "Ex", "e2", "INT8", "PRI", "M", "Mx",
+                                        "PATH", "major", "MAX" };
     static const char *const unsafe[] = {
         "int", "class", "_x", "a__b", "gradrt_x", "GRADRT_X", "exp", "y0", "NAN",
         "EOF", "E2BIG", "INT8_MAX", "PRId64", "SIGINT", "M_PI", "I", "linux",
+        "typeof", "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "st_atime",
     };
     for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
         ck_assert_msg(cnames_is_safe(safe[i]), "%s", safe[i]);

@@ -1,0 +1,71 @@
+#!/bin/sh
+# cnames.sh: value names that C's headers or gradc's own header take.
+#   1. src/libc-macros.def holds every object-like macro of this platform's
+#      C library headers (src/libc-macros.sh asks the compilers).
+#   2. Every name of that list and of src/reserved-words.def, and every
+#      function-like macro of the headers, used as a value name, gives C
+#      that compiles after a driver has included every header, under
+#      -std=c99 and -std=gnu99, with gcc and clang.
+. "$top_srcdir/tests/lib.sh"
+
+compilers=""
+for cc in "$GCC" "$CLANG"; do
+    [ -n "$cc" ] && compilers="$compilers $cc"
+done
+[ -n "$compilers" ] || compilers=$CC
+macros="$top_srcdir/src/libc-macros.sh"
+
+# ---- 1. the list is complete for this platform ----
+sed -n 's/^"\(.*\)",$/\1/p' "$top_srcdir/src/libc-macros.def" >"$WORK/listed"
+if sh "$macros" -f "$WORK/function-like" $CC $compilers >"$WORK/platform" \
+    2>"$WORK/platform.err"; then
+    missing=$(LC_ALL=C comm -13 "$WORK/listed" "$WORK/platform")
+    [ -z "$missing" ] ||
+        fail "$(echo "$missing" | wc -l) macros of this platform are not in" \
+            "src/libc-macros.def; run 'make update-libc-macros' and commit it:" $missing
+    echo "cnames: $(wc -l <"$WORK/platform") macros of this platform, all in" \
+        "src/libc-macros.def ($(wc -l <"$WORK/listed") names)"
+else
+    fail "src/libc-macros.sh failed: $(cat "$WORK/platform.err")"
+    : >"$WORK/function-like"
+fi
+
+# ---- 2. every such name compiles as a value name ----
+# The words of ops.def are the language's keywords and built-ins, which
+# cannot name a value.
+sed -n 's/^OP([A-Z0-9_]*, *"\([a-z_0-9]*\)".*/\1/p' "$top_srcdir/src/ops.def" |
+    LC_ALL=C sort -u >"$WORK/builtins"
+grep -o '"[A-Za-z0-9_]*"' "$top_srcdir/src/reserved-words.def" | tr -d '"' |
+    cat - "$WORK/listed" "$WORK/function-like" | LC_ALL=C sort -u |
+    LC_ALL=C comm -23 - "$WORK/builtins" >"$WORK/names"
+# Each name in turn is an input, a value on the tape, a local and an
+# output, so that it is a parameter, a tape member and a local variable.
+awk 'BEGIN { print "input x" }
+     { r = NR % 4 }
+     r == 0 { print "input " $0 }
+     r == 1 { print $0 " = exp(x + " NR ")" }
+     r == 2 { print $0 " = x * " NR }
+     r == 3 { print "output " $0 " = x + " NR }
+     r != 3 { terms = terms " + " $0 }
+     END { print "output y = x" terms }' "$WORK/names" >"$WORK/all.grad"
+if "$GRADC" "$WORK/all.grad" -o "$WORK/all.c" 2>"$WORK/gradc.err"; then
+    { sh "$macros" -i; printf '#include "all.h"\n'
+      printf 'int main(void) { all_tape t; (void)t; return 0; }\n'; } >"$WORK/driver.c"
+    # Syntax only: names break at parsing, and code generation for a
+    # function of thousands of parameters takes seconds.
+    for cc in $compilers; do
+        for std in "-std=c99" "-std=gnu99" "-std=gnu99 -D_GNU_SOURCE"; do
+            $cc $STRICT_CFLAGS $std -fsyntax-only "$WORK/driver.c" 2>"$WORK/cc.err" ||
+                fail "driver, $cc $std: $(head -5 "$WORK/cc.err")"
+        done
+        for std in "-std=c99" "-std=gnu99"; do
+            $cc $STRICT_CFLAGS $std -I"$top_srcdir/runtime" -fsyntax-only "$WORK/all.c" \
+                2>"$WORK/cc.err" || fail "all.c, $cc $std: $(head -5 "$WORK/cc.err")"
+        done
+    done
+    echo "cnames: $(wc -l <"$WORK/names") names in one model compiled with:$compilers"
+else
+    fail "gradc on the model of every name: $(head -5 "$WORK/gradc.err")"
+fi
+
+finish

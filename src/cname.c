@@ -82,10 +82,12 @@ static bool is_library_macro(const char *name)
            (ends_with(name, "_MAX") || ends_with(name, "_MIN") || ends_with(name, "_C"));
 }
 
-/* gradc's own prefixes: the runtime's. */
+/* gradc's own prefixes: the runtime's, and GRADC_ of the include guards
+ * (GRADC_M_H), which would empty a value of that name in a file that
+ * includes the header, its own or another model's. */
 static bool has_own_prefix(const char *name)
 {
-    static const char *const prefixes[] = { "gradrt_", "GRADRT_" };
+    static const char *const prefixes[] = { "gradrt_", "GRADRT_", "GRADC_" };
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
             return true;

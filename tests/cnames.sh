@@ -6,6 +6,8 @@
 #      function-like macro of the headers, used as a value name, gives C
 #      that compiles after a driver has included every header, under
 #      -std=c99 and -std=gnu99, with gcc and clang.
+#   3. A value named after the include guard of its own header, or of
+#      another model's, keeps its value.
 . "$top_srcdir/tests/lib.sh"
 
 compilers=""
@@ -68,4 +70,40 @@ else
     fail "gradc on the model of every name: $(head -5 "$WORK/gradc.err")"
 fi
 
+# ---- 3. the include guard ----
+# m.h's guard is GRADC_M_H; n has a value of that name too, and one driver
+# includes both headers.
+mkdir -p "$WORK/guard"
+printf 'input GRADC_M_H, x\noutput y = GRADC_M_H * x\n' >"$WORK/guard/m.grad"
+printf 'input GRADC_M_H\noutput z = GRADC_M_H + 1\n' >"$WORK/guard/n.grad"
+cat >"$WORK/guard/driver.c" <<'EOF'
+#include <stdio.h>
+#include "m.h"
+#include "n.h"
+int main(void)
+{
+    m_tape tm;
+    n_tape tn;
+    double y, z;
+    m_forward(&tm, 3.0, 4.0, &y);
+    n_forward(&tn, 5.0, &z);
+    printf("%g %g\n", y, z);
+    return 0;
+}
+EOF
+if "$GRADC" "$WORK/guard/m.grad" -o "$WORK/guard/m.c" &&
+    "$GRADC" "$WORK/guard/n.grad" -o "$WORK/guard/n.c"; then
+    for cc in $compilers; do
+        if build_with "$cc" "$WORK/guard/driver" -I"$WORK/guard" "$WORK/guard/driver.c" \
+            "$WORK/guard/m.c" "$WORK/guard/n.c" 2>"$WORK/guard/cc.err"; then
+            out=$("$WORK/guard/driver")
+            [ "$out" = "12 6" ] || fail "guard, $cc: printed '$out', not '12 6'"
+        else
+            fail "guard, $cc: $(head -5 "$WORK/guard/cc.err")"
+        fi
+    done
+    echo "cnames: values named GRADC_M_H beside m.h's include guard"
+else
+    fail "gradc on the guard models"
+fi
 finish

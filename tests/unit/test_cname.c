@@ -39,6 +39,8 @@ static const char *const forbidden[] = {
     "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "P_tmpdir", "POLLIN",
     "B0", "ECHO", "st_atime", "sa_handler", "O_RDONLY", "INADDR_ANY",
     "EXIT_FAILURE", "STDIN_FILENO",
+    /* the include guard of a model m's header */
+    "GRADC_M_H",
 };
 
 static bool is_forbidden(const char *name)
@@ -76,7 +78,7 @@ START_TEST(claimed_names_are_unique_and_usable)
         "tape", "tape", "seed_y", "d_x", "grad_x",
         "int", "int_", "double", "class", "new", "this", "and", "true",
         "exp", "exp_", "y0", "NAN", "INFINITY", "main", "abs",
-        "PATH_MAX", "typeof", "st_atime", "B0", "POLLIN",
+        "PATH_MAX", "GRADC_M_H", "typeof", "st_atime", "B0", "POLLIN",
     };
     const size_t n = sizeof preferred / sizeof *preferred;
     const char *claimed[sizeof preferred / sizeof *preferred];
@@ -92,9 +94,10 @@ START_TEST(claimed_names_are_unique_and_usable)
     ck_assert_str_eq(claimed[0], "x");
     ck_assert_str_eq(claimed[10], "tape");
     ck_assert_str_eq(claimed[12], "seed_y");
-    /* A library macro or a keyword gets '_' behind. */
+    /* A library macro gets '_' behind, a guard's prefix "v_" in front. */
     ck_assert_str_eq(claimed[30], "PATH_MAX_");
-    ck_assert_str_eq(claimed[31], "typeof_");
+    ck_assert_str_eq(claimed[31], "v_GRADC_M_H");
+    ck_assert_str_eq(claimed[32], "typeof_");
     arena_free(arena);
 }
 END_TEST
@@ -160,11 +163,12 @@ START_TEST(safety)
      * never follows a value's C name, so it stays as spelled. */
     static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int",
                                         "E", "Ex", "e2", "INT8", "PRI", "M", "Mx",
-                                        "PATH", "major", "MAX" };
+                                        "PATH", "GRADC", "gradc_x", "major", "MAX" };
     static const char *const unsafe[] = {
         "int", "class", "_x", "a__b", "gradrt_x", "GRADRT_X", "exp", "y0", "NAN",
         "EOF", "E2BIG", "INT8_MAX", "PRId64", "SIGINT", "M_PI", "I", "linux",
         "typeof", "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "st_atime",
+        "GRADC_M_H", "GRADC_X",
     };
     for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
         ck_assert_msg(cnames_is_safe(safe[i]), "%s", safe[i]);

@@ -163,6 +163,17 @@ const char *cnames_claim(CNames *names, const char *preferred)
     return candidate;
 }
 
+const char *const cnames_model_suffixes[] = { "forward", "backward", "grad", "tape", NULL };
+
+/* True when every name made from MODEL is safe: MODEL_forward, ... */
+static bool model_is_safe(Arena *arena, const char *model)
+{
+    for (const char *const *s = cnames_model_suffixes; *s; s++)
+        if (is_reserved(arena_printf(arena, "%s_%s", model, *s)))
+            return false;
+    return true;
+}
+
 const char *cnames_model(Arena *arena, const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -171,18 +182,27 @@ const char *cnames_model(Arena *arena, const char *path)
     size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     Buf name;
     buf_init(&name, arena);
-    /* A C identifier cannot start with a digit, and a leading '_' would
-     * make a reserved one. */
-    if (len == 0 || (base[0] >= '0' && base[0] <= '9'))
-        buf_puts(&name, "model_");
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)base[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_';
-        /* A UTF-8 character becomes one '_', not one per byte. */
-        if (c >= 0x80 && c < 0xC0)
-            continue;
-        buf_putc(&name, ok ? (char)c : '_');
+        char c = base[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            buf_putc(&name, c);
+        /* A run of anything else ('_', '-', the bytes of a UTF-8
+         * character) is one '_', and only between other characters:
+         * "_m", "a__b" and "m_" would make the reserved _m_forward,
+         * a__b_forward and m__forward. */
+        else if (name.len > 0 && name.data[name.len - 1] != '_')
+            buf_putc(&name, '_');
     }
-    return name.data;
+    if (name.len > 0 && name.data[name.len - 1] == '_')
+        name.data[--name.len] = '\0';
+    /* An empty name, a leading digit, and a name whose functions C or
+     * gradc reserve (gradrt_softmax_backward, EOF_forward) get a prefix. */
+    const char *model = name.data;
+    if (name.len == 0)
+        model = "model";
+    else if ((model[0] >= '0' && model[0] <= '9') || !model_is_safe(arena, model))
+        model = arena_printf(arena, "model_%s", model);
+    if (!model_is_safe(arena, model))
+        die("internal error: C names for model '%s' are reserved", model);
+    return model;
 }

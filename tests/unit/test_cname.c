@@ -186,15 +186,35 @@ START_TEST(model_names)
         { "/abs/path.d/model.grad", "model" },
         { "kamper.grad", "kamper" },
         { "noext", "noext" },
-        { "caf\xc3\xa9.grad", "caf_" },
         { "a b+c.grad", "a_b_c" },
+        /* '_' only between other characters, once: no leading '_', no
+         * "__", and none at the end before "_forward" */
+        { "caf\xc3\xa9.grad", "caf" },
+        { "_net.grad", "net" },
+        { "a__b.grad", "a_b" },
+        { "a-_b.grad", "a_b" },
+        { "net_.grad", "net" },
+        /* "model" when nothing is left, "model_" before a digit or a name
+         * whose functions would be reserved */
+        { "\xc3\xa9.grad", "model" },
+        { "__.grad", "model" },
+        { "3d.grad", "model_3d" },
+        { "_3d.grad", "model_3d" },
+        { "\xc3\xa9\xc3\xa9-1.grad", "model_1" },
+        { "gradrt_softmax.grad", "model_gradrt_softmax" },
+        { "gradrt.grad", "model_gradrt" },
+        { "GRADRT_X.grad", "model_GRADRT_X" },
+        { "EOF.grad", "model_EOF" },
+        { "GRADC_X.grad", "model_GRADC_X" },
+        { "gradrtx.grad", "gradrtx" },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        ck_assert_str_eq(cnames_model(arena, cases[i].path), cases[i].model);
-    /* A leading digit needs a prefix, and not a reserved '_'. */
-    const char *digit = cnames_model(arena, "3d.grad");
-    assert_usable(digit, "3d");
-    ck_assert_str_eq(digit + strlen(digit) - 2, "3d");
+    static const char *const suffixes[] = { "forward", "backward", "grad", "tape" };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *model = cnames_model(arena, cases[i].path);
+        ck_assert_str_eq(model, cases[i].model);
+        for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++)
+            assert_usable(arena_printf(arena, "%s_%s", model, suffixes[k]), cases[i].path);
+    }
     arena_free(arena);
 }
 END_TEST

@@ -4,11 +4,7 @@
 # Then the installed runtime is found through pkg-config, as users do.
 . "$top_srcdir/tests/lib.sh"
 
-compilers=""
-for cc in "$GCC" "$CLANG"; do
-    [ -n "$cc" ] && compilers="$compilers $cc"
-done
-[ -n "$compilers" ] || compilers=$CC
+compilers=$GCC_AND_CLANG
 
 # compile_checks LABEL DIR NAME: DIR/NAME.c compiles with every compiler
 # at -O0 and -O2, and DIR/NAME.h as C++.

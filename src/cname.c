@@ -12,54 +12,27 @@ struct CNames {
     StrMap taken;
 };
 
-/* C99 and C++ keywords, the names <math.h> may declare or define (the
- * generated code calls some of them), and the object-like macros of the
- * other standard headers a user's file may include before a model's header
- * (<stdio.h>'s EOF, <limits.h>'s INT_MAX, <complex.h>'s I, ...), with
- * NDEBUG and the GNU dialects' predefined linux, unix and i386.  Sorted in
- * strcmp() order for bsearch(); cnames_new() checks that it stays so. */
+/* What a C name must never be, in two lists: the hand-kept keywords and
+ * library names, and the macros generated from the C library's headers
+ * (src/libc-macros.sh).  Each is sorted in strcmp() order for bsearch();
+ * cnames_new() checks that they stay so. */
 static const char *const reserved_words[] = {
-    "BUFSIZ", "CHAR_BIT", "CHAR_MAX", "CHAR_MIN", "CLOCKS_PER_SEC",
-    "DECIMAL_DIG", "FILENAME_MAX", "FOPEN_MAX", "HUGE_VAL", "HUGE_VALF",
-    "HUGE_VALL", "I", "INFINITY", "LLONG_MAX", "LLONG_MIN", "LONG_MAX",
-    "LONG_MIN", "L_tmpnam", "MATH_ERREXCEPT", "MATH_ERRNO", "MB_CUR_MAX",
-    "MB_LEN_MAX", "NAN", "NDEBUG", "NULL", "ONCE_FLAG_INIT", "PTRDIFF_MAX",
-    "PTRDIFF_MIN", "RAND_MAX", "RSIZE_MAX", "SCHAR_MAX", "SCHAR_MIN",
-    "SEEK_CUR", "SEEK_END", "SEEK_SET", "SHRT_MAX", "SHRT_MIN", "SIZE_MAX",
-    "TIME_UTC", "TMP_MAX", "UCHAR_MAX", "ULLONG_MAX", "ULONG_MAX", "USHRT_MAX",
-    "WCHAR_MAX", "WCHAR_MIN", "WEOF", "WINT_MAX", "WINT_MIN", "abort", "abs",
-    "acos", "acosh", "alignas", "alignof", "and", "and_eq", "asin", "asinh",
-    "asm", "assert", "atan", "atan2", "atanh", "auto", "bitand", "bitor",
-    "bool", "break", "case", "catch", "cbrt", "ceil", "char", "char16_t",
-    "char32_t", "char8_t", "class", "co_await", "co_return", "co_yield",
-    "compl", "complex", "concept", "const", "const_cast", "consteval",
-    "constexpr", "constinit", "continue", "copysign", "cos", "cosh",
-    "decltype", "default", "delete", "do", "double", "double_t", "drem",
-    "dynamic_cast", "else", "enum", "erf", "erfc", "errno", "exit", "exp",
-    "exp10", "exp2", "explicit", "expm1", "export", "extern", "fabs", "false",
-    "fdim", "finite", "float", "float_t", "floor", "fma", "fmax", "fmin",
-    "fmod", "for", "fpclassify", "free", "frexp", "friend", "gamma", "goto",
-    "hypot", "i386", "if", "ilogb", "imaginary", "inline", "int", "isfinite",
-    "isgreater", "isgreaterequal", "isinf", "isless", "islessequal",
-    "islessgreater", "isnan", "isnormal", "isunordered", "j0", "j1", "jn",
-    "labs", "ldexp", "lgamma", "linux", "llrint", "llround", "log", "log10",
-    "log1p", "log2", "logb", "long", "longjmp", "lrint", "lround", "main",
-    "malloc", "math_errhandling", "modf", "mutable", "namespace", "nan",
-    "nearbyint", "new", "nextafter", "nexttoward", "noexcept", "noreturn",
-    "not", "not_eq", "nullptr", "offsetof", "operator", "or", "or_eq", "pow",
-    "pow10", "private", "protected", "ptrdiff_t", "public", "register",
-    "reinterpret_cast", "remainder", "remquo", "requires", "restrict",
-    "return", "rint", "round", "scalb", "scalbln", "scalbn", "setjmp", "short",
-    "signbit", "signed", "signgam", "significand", "sin", "sincos", "sinh",
-    "size_t", "sizeof", "sqrt", "static", "static_assert", "static_cast",
-    "stderr", "stdin", "stdout", "struct", "switch", "tan", "tanh", "template",
-    "tgamma", "this", "thread_local", "throw", "true", "trunc", "try",
-    "typedef", "typeid", "typename", "union", "unix", "unsigned", "using",
-    "va_arg", "va_copy", "va_end", "va_list", "va_start", "virtual", "void",
-    "volatile", "wchar_t", "while", "xor", "xor_eq", "y0", "y1", "yn",
+#include "reserved-words.def"
 };
 
-enum { NRESERVED = sizeof reserved_words / sizeof *reserved_words };
+static const char *const libc_macros[] = {
+#include "libc-macros.def"
+};
+
+static const struct {
+    const char *const *words;
+    size_t n;
+} word_lists[] = {
+    { reserved_words, sizeof reserved_words / sizeof *reserved_words },
+    { libc_macros, sizeof libc_macros / sizeof *libc_macros },
+};
+
+enum { NLISTS = sizeof word_lists / sizeof *word_lists };
 
 static int compare_word(const void *key, const void *word)
 {
@@ -68,8 +41,11 @@ static int compare_word(const void *key, const void *word)
 
 static bool is_reserved_word(const char *name)
 {
-    return bsearch(name, reserved_words, NRESERVED, sizeof *reserved_words,
-                   compare_word) != NULL;
+    for (size_t i = 0; i < NLISTS; i++)
+        if (bsearch(name, word_lists[i].words, word_lists[i].n, sizeof *word_lists[i].words,
+                    compare_word))
+            return true;
+    return false;
 }
 
 static bool is_upper_or_digit(char c)
@@ -86,7 +62,9 @@ static bool ends_with(const char *s, const char *suffix)
 /* The macro name families C99 7.26 keeps for the library: errno codes
  * (E followed by a digit or capital: EDOM, E2BIG, EOF too), FE_, LC_, SIG,
  * SIG_, the limits of <float.h> and <stdint.h>, the formats of
- * <inttypes.h>; also <math.h>'s FP_ and POSIX's M_ constants. */
+ * <inttypes.h>; also <math.h>'s FP_ and POSIX's M_ constants.  Most of
+ * them are in libc-macros.def; the families also cover the members another
+ * platform, or a later version of this one, defines. */
 static bool is_library_macro(const char *name)
 {
     static const char *const prefixes[] = {
@@ -104,13 +82,23 @@ static bool is_library_macro(const char *name)
            (ends_with(name, "_MAX") || ends_with(name, "_MIN") || ends_with(name, "_C"));
 }
 
+/* gradc's own prefixes: the runtime's, and GRADC_ of the include guards
+ * (GRADC_M_H), which would empty a value of that name in a file that
+ * includes the header, its own or another model's. */
+static bool has_own_prefix(const char *name)
+{
+    static const char *const prefixes[] = { "gradrt_", "GRADRT_", "GRADC_" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 /* Spellings C or C++ keep for the implementation, and gradc's own. */
 static bool is_reserved(const char *name)
 {
-    return name[0] == '_' || strstr(name, "__") ||
-           strncmp(name, "gradrt_", 7) == 0 ||
-           strncmp(name, "GRADRT_", 7) == 0 || is_reserved_word(name) ||
-           is_library_macro(name);
+    return name[0] == '_' || strstr(name, "__") || has_own_prefix(name) ||
+           is_reserved_word(name) || is_library_macro(name);
 }
 
 bool cnames_is_safe(const char *name)
@@ -120,9 +108,11 @@ bool cnames_is_safe(const char *name)
 
 CNames *cnames_new(Arena *arena)
 {
-    for (size_t i = 1; i < NRESERVED; i++)
-        if (strcmp(reserved_words[i - 1], reserved_words[i]) >= 0)
-            die("internal error: reserved_words is not sorted at '%s'", reserved_words[i]);
+    for (size_t l = 0; l < NLISTS; l++)
+        for (size_t i = 1; i < word_lists[l].n; i++)
+            if (strcmp(word_lists[l].words[i - 1], word_lists[l].words[i]) >= 0)
+                die("internal error: reserved names not sorted at '%s'",
+                    word_lists[l].words[i]);
     CNames *names = arena_alloc(arena, sizeof *names);
     names->arena = arena;
     strmap_init(&names->taken, arena);
@@ -137,15 +127,15 @@ void cnames_reserve(CNames *names, const char *name)
 /* NAME, which has no "__" and does not start with '_' or a digit, made
  * free of what C and the runtime reserve: a reserved prefix (gradrt_, a
  * macro family) gets "v_" in front, since nothing behind it helps; a
- * reserved word gets '_' behind ('v' if it ends in '_' already).
- * Applied again after a number is appended, since "gradrt" + "_2" or
- * "M_PI_" + "2" is reserved again. */
+ * reserved word gets '_' behind ('v' if it ends in '_' already), until it
+ * is none, since a library may define both FOO and FOO_.  Applied again
+ * after a number is appended, since "gradrt" + "_2" or "M_PI_" + "2" is
+ * reserved again. */
 static const char *unreserve(Arena *arena, const char *name)
 {
-    if (strncmp(name, "gradrt_", 7) == 0 || strncmp(name, "GRADRT_", 7) == 0 ||
-        is_library_macro(name))
+    if (has_own_prefix(name) || is_library_macro(name))
         name = arena_printf(arena, "v_%s", name);
-    if (is_reserved_word(name))
+    while (is_reserved_word(name))
         name = arena_printf(arena, "%s%s", name, name[strlen(name) - 1] == '_' ? "v" : "_");
     return name;
 }
@@ -173,6 +163,17 @@ const char *cnames_claim(CNames *names, const char *preferred)
     return candidate;
 }
 
+const char *const cnames_model_suffixes[] = { "forward", "backward", "grad", "tape", NULL };
+
+/* True when every name made from MODEL is safe: MODEL_forward, ... */
+static bool model_is_safe(Arena *arena, const char *model)
+{
+    for (const char *const *s = cnames_model_suffixes; *s; s++)
+        if (is_reserved(arena_printf(arena, "%s_%s", model, *s)))
+            return false;
+    return true;
+}
+
 const char *cnames_model(Arena *arena, const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -181,18 +182,27 @@ const char *cnames_model(Arena *arena, const char *path)
     size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     Buf name;
     buf_init(&name, arena);
-    /* A C identifier cannot start with a digit, and a leading '_' would
-     * make a reserved one. */
-    if (len == 0 || (base[0] >= '0' && base[0] <= '9'))
-        buf_puts(&name, "model_");
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)base[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_';
-        /* A UTF-8 character becomes one '_', not one per byte. */
-        if (c >= 0x80 && c < 0xC0)
-            continue;
-        buf_putc(&name, ok ? (char)c : '_');
+        char c = base[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            buf_putc(&name, c);
+        /* A run of anything else ('_', '-', the bytes of a UTF-8
+         * character) is one '_', and only between other characters:
+         * "_m", "a__b" and "m_" would make the reserved _m_forward,
+         * a__b_forward and m__forward. */
+        else if (name.len > 0 && name.data[name.len - 1] != '_')
+            buf_putc(&name, '_');
     }
-    return name.data;
+    if (name.len > 0 && name.data[name.len - 1] == '_')
+        name.data[--name.len] = '\0';
+    /* An empty name, a leading digit, and a name whose functions C or
+     * gradc reserve (gradrt_softmax_backward, EOF_forward) get a prefix. */
+    const char *model = name.data;
+    if (name.len == 0)
+        model = "model";
+    else if ((model[0] >= '0' && model[0] <= '9') || !model_is_safe(arena, model))
+        model = arena_printf(arena, "model_%s", model);
+    if (!model_is_safe(arena, model))
+        die("internal error: C names for model '%s' are reserved", model);
+    return model;
 }

@@ -462,9 +462,8 @@ static void assign_names(Emitter *e)
     Arena *a = e->keep;
     e->idents = cnames_new(a);
     e->members = cnames_new(a);
-    const char *fixed[] = { "forward", "backward", "grad", "tape" };
-    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-        cnames_reserve(e->idents, fmt(e, "%s_%s", m, fixed[i]));
+    for (const char *const *s = cnames_model_suffixes; *s; s++)
+        cnames_reserve(e->idents, fmt(e, "%s_%s", m, *s));
     e->tape_type = arena_printf(a, "%s_tape", m);
 
     /* The user's names first, as spelled where C allows it. */

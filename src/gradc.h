@@ -340,9 +340,14 @@ void cnames_reserve(CNames *names, const char *name);
 const char *cnames_claim(CNames *names, const char *preferred);
 /* True when NAME can be used exactly as spelled. */
 bool cnames_is_safe(const char *name);
-/* The model name for an input path: base name, extension dropped, every
- * character that cannot appear in a C identifier replaced by '_'. */
+/* The model name for an input path: the base name without its extension,
+ * each run of characters other than letters and digits made one '_'
+ * between them; "model" when nothing is left, "model_" in front when it
+ * starts with a digit or a name made from it (NAME_forward) is reserved. */
 const char *cnames_model(Arena *arena, const char *path);
+/* What the generated code appends to the model name: NAME_forward, ...,
+ * and the type NAME_tape.  NULL at the end. */
+extern const char *const cnames_model_suffixes[];
 
 /* ---- emit_c.c: the generated C ----------------------------------------- */
 

@@ -17,6 +17,14 @@ fail() {
 # Strict flags every generated file must compile under, warning-free.
 STRICT_CFLAGS="-std=c99 -Wall -Wextra -pedantic -Wconversion -Wshadow -Werror"
 
+# The compilers the generated code must satisfy: gcc and clang, those
+# configure found, or else $CC.
+GCC_AND_CLANG=""
+for cc in "$GCC" "$CLANG"; do
+    [ -n "$cc" ] && GCC_AND_CLANG="$GCC_AND_CLANG $cc"
+done
+[ -n "$GCC_AND_CLANG" ] || GCC_AND_CLANG=$CC
+
 # build_with COMPILER OUTPUT SOURCES... : compile and link against the
 # runtime as built in this tree (libtool handles the library path).
 build_with() {

@@ -30,6 +30,17 @@ static const char *const forbidden[] = {
     "FE_ALL_EXCEPT", "RAND_MAX", "I", "WEOF", "M_PI_2", "FP_NAN",
     /* predefined by -DNDEBUG and by gcc's GNU dialects */
     "NDEBUG", "linux", "unix",
+    /* keywords of GNU C and C23 */
+    "typeof", "typeof_unqual",
+    /* object-like macros of POSIX and glibc headers under -std=gnu99:
+     * <limits.h>, <signal.h>, <sys/wait.h>, <time.h>, <stdio.h>, <poll.h>,
+     * <termios.h>, <sys/stat.h>, <signal.h>'s member macros, <fcntl.h>,
+     * <netinet/in.h>, <stdlib.h>, <unistd.h> */
+    "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "P_tmpdir", "POLLIN",
+    "B0", "ECHO", "st_atime", "sa_handler", "O_RDONLY", "INADDR_ANY",
+    "EXIT_FAILURE", "STDIN_FILENO",
+    /* the include guard of a model m's header */
+    "GRADC_M_H",
 };
 
 static bool is_forbidden(const char *name)
@@ -67,6 +78,7 @@ START_TEST(claimed_names_are_unique_and_usable)
         "tape", "tape", "seed_y", "d_x", "grad_x",
         "int", "int_", "double", "class", "new", "this", "and", "true",
         "exp", "exp_", "y0", "NAN", "INFINITY", "main", "abs",
+        "PATH_MAX", "GRADC_M_H", "typeof", "st_atime", "B0", "POLLIN",
     };
     const size_t n = sizeof preferred / sizeof *preferred;
     const char *claimed[sizeof preferred / sizeof *preferred];
@@ -82,6 +94,10 @@ START_TEST(claimed_names_are_unique_and_usable)
     ck_assert_str_eq(claimed[0], "x");
     ck_assert_str_eq(claimed[10], "tape");
     ck_assert_str_eq(claimed[12], "seed_y");
+    /* A library macro gets '_' behind, a guard's prefix "v_" in front. */
+    ck_assert_str_eq(claimed[30], "PATH_MAX_");
+    ck_assert_str_eq(claimed[31], "v_GRADC_M_H");
+    ck_assert_str_eq(claimed[32], "typeof_");
     arena_free(arena);
 }
 END_TEST
@@ -143,11 +159,16 @@ END_TEST
 
 START_TEST(safety)
 {
+    /* A function-like macro (major, MAX) expands only before '(', which
+     * never follows a value's C name, so it stays as spelled. */
     static const char *const safe[] = { "x", "tape", "d_x", "seed", "x_", "X1", "Int",
-                                        "E", "Ex", "e2", "INT8", "PRI", "M", "Mx" };
+                                        "E", "Ex", "e2", "INT8", "PRI", "M", "Mx",
+                                        "PATH", "GRADC", "gradc_x", "major", "MAX" };
     static const char *const unsafe[] = {
         "int", "class", "_x", "a__b", "gradrt_x", "GRADRT_X", "exp", "y0", "NAN",
         "EOF", "E2BIG", "INT8_MAX", "PRId64", "SIGINT", "M_PI", "I", "linux",
+        "typeof", "PATH_MAX", "NSIG", "WNOHANG", "CLOCK_REALTIME", "st_atime",
+        "GRADC_M_H", "GRADC_X",
     };
     for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
         ck_assert_msg(cnames_is_safe(safe[i]), "%s", safe[i]);
@@ -165,15 +186,35 @@ START_TEST(model_names)
         { "/abs/path.d/model.grad", "model" },
         { "kamper.grad", "kamper" },
         { "noext", "noext" },
-        { "caf\xc3\xa9.grad", "caf_" },
         { "a b+c.grad", "a_b_c" },
+        /* '_' only between other characters, once: no leading '_', no
+         * "__", and none at the end before "_forward" */
+        { "caf\xc3\xa9.grad", "caf" },
+        { "_net.grad", "net" },
+        { "a__b.grad", "a_b" },
+        { "a-_b.grad", "a_b" },
+        { "net_.grad", "net" },
+        /* "model" when nothing is left, "model_" before a digit or a name
+         * whose functions would be reserved */
+        { "\xc3\xa9.grad", "model" },
+        { "__.grad", "model" },
+        { "3d.grad", "model_3d" },
+        { "_3d.grad", "model_3d" },
+        { "\xc3\xa9\xc3\xa9-1.grad", "model_1" },
+        { "gradrt_softmax.grad", "model_gradrt_softmax" },
+        { "gradrt.grad", "model_gradrt" },
+        { "GRADRT_X.grad", "model_GRADRT_X" },
+        { "EOF.grad", "model_EOF" },
+        { "GRADC_X.grad", "model_GRADC_X" },
+        { "gradrtx.grad", "gradrtx" },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        ck_assert_str_eq(cnames_model(arena, cases[i].path), cases[i].model);
-    /* A leading digit needs a prefix, and not a reserved '_'. */
-    const char *digit = cnames_model(arena, "3d.grad");
-    assert_usable(digit, "3d");
-    ck_assert_str_eq(digit + strlen(digit) - 2, "3d");
+    static const char *const suffixes[] = { "forward", "backward", "grad", "tape" };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *model = cnames_model(arena, cases[i].path);
+        ck_assert_str_eq(model, cases[i].model);
+        for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++)
+            assert_usable(arena_printf(arena, "%s_%s", model, suffixes[k]), cases[i].path);
+    }
     arena_free(arena);
 }
 END_TEST

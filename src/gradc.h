@@ -360,7 +360,8 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
  * place; on any failure remove the temporaries and return false. */
 bool output_write_files(const char *const *paths, const Buf *const *contents,
                         int nfiles);
-/* OUT.c -> OUT.h */
+/* OUT.c -> OUT.h; NULL after "gradc: error: ..." for a name that does not
+ * end in .c or whose header cannot be named in #include "...". */
 const char *output_header_path(Arena *arena, const char *c_path);
 
 #endif

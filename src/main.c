@@ -34,6 +34,8 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
 {
     const char *c_path = opt->output;
     const char *h_path = output_header_path(arena, c_path);
+    if (!h_path)
+        return 1;
     struct stat in, out;
     if (stat(opt->input, &in) == 0) {
         for (const char *p = c_path; p; p = p == c_path ? h_path : NULL) {

@@ -11,10 +11,46 @@
 
 #include "gradc.h"
 
+/* Names are quoted as given, a control character shown as '?' as in
+ * source lines, so that a message stays on one line. */
 static bool write_error(const char *path, const char *what)
 {
-    fprintf(stderr, "gradc: error: cannot write '%s': %s\n", path, what);
+    fputs("gradc: error: cannot write '", stderr);
+    for (const char *p = path; *p; p++)
+        fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+    fprintf(stderr, "': %s\n", what);
     return false;
+}
+
+static size_t dir_prefix_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* Why NAME cannot stand between the quotes of #include "...", or NULL.
+ * C99 6.4.7 leaves ' and \ undefined there; " and a newline end it; a
+ * trigraph (C99 5.2.1.1) would change the name under -std=c99. */
+static const char *include_problem(Arena *arena, const char *name)
+{
+    static const struct {
+        char c;
+        const char *what;
+    } forbidden[] = {
+        { '"', "a double quote" },
+        { '\\', "a backslash" },
+        { '\'', "an apostrophe" },
+    };
+    for (const char *p = name; *p; p++) {
+        for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++)
+            if (*p == forbidden[i].c)
+                return forbidden[i].what;
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return arena_printf(arena, "the control character 0x%02X", (unsigned)*p);
+        if (p[0] == '?' && p[1] == '?' && p[2] && strchr("=(/)'<!>-", p[2]))
+            return arena_printf(arena, "the trigraph '%.3s'", p);
+    }
+    return NULL;
 }
 
 static bool write_all(int fd, const char *data, size_t len)
@@ -101,9 +137,17 @@ bool output_write_files(const char *const *paths, const Buf *const *contents,
 
 const char *output_header_path(Arena *arena, const char *c_path)
 {
-    const char *slash = strrchr(c_path, '/');
-    const char *base = slash ? slash + 1 : c_path;
-    const char *dot = strrchr(base, '.');
-    size_t len = dot && dot != base ? (size_t)(dot - c_path) : strlen(c_path);
-    return arena_printf(arena, "%.*s.h", (int)len, c_path);
+    size_t len = strlen(c_path), dir_len = dir_prefix_len(c_path);
+    if (len < dir_len + 3 || strcmp(c_path + len - 2, ".c") != 0) {
+        write_error(c_path, "the output must be named NAME.c");
+        return NULL;
+    }
+    const char *h_path = arena_printf(arena, "%.*s.h", (int)(len - 2), c_path);
+    const char *problem = include_problem(arena, h_path + dir_len);
+    if (problem) {
+        write_error(c_path, arena_printf(arena, "its header's name cannot be written "
+                                         "in #include \"...\": it contains %s", problem));
+        return NULL;
+    }
+    return h_path;
 }

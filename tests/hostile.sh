@@ -77,6 +77,12 @@ cp "$WORK/ok.grad" "$WORK/keep.grad"
 timeout "$LIMIT" "$GRADC" "$WORK/ok.grad" -o "$WORK/ok.grad" 2>"$WORK/onto-input.err"
 [ $? -eq 1 ] && cmp -s "$WORK/ok.grad" "$WORK/keep.grad" ||
     fail "-o onto the input: $(cat "$WORK/onto-input.err")"
+# A .c name is required, so only the header can be the input.
+cp "$WORK/ok.grad" "$WORK/in.h"
+timeout "$LIMIT" "$GRADC" "$WORK/in.h" -o "$WORK/in.c" 2>"$WORK/onto-input.err"
+[ $? -eq 1 ] && cmp -s "$WORK/in.h" "$WORK/keep.grad" && [ ! -e "$WORK/in.c" ] &&
+    grep -q "^gradc: error: writing '.*/in.h' would overwrite the input$" "$WORK/onto-input.err" ||
+    fail "header onto the input: $(cat "$WORK/onto-input.err")"
 
 # Dimensions whose product overflows size_t, or that do not fit at all.
 printf 'input W[4294967296, 4294967296]\noutput y = sum(W)\n' >"$WORK/dims.grad"

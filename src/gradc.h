@@ -356,8 +356,10 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
 
-/* Write every file to a temporary beside it, then rename them all into
- * place; on any failure remove the temporaries and return false. */
+/* Write every file to a temporary in its directory, then rename them all
+ * into place, a symbolic link written through; on any failure print
+ * "gradc: error: ...", leave every destination as it was and return false.
+ * Concurrent calls for the same files leave the files of one of them. */
 bool output_write_files(const char *const *paths, const Buf *const *contents,
                         int nfiles);
 /* OUT.c -> OUT.h; NULL after "gradc: error: ..." for a name that does not

@@ -1,4 +1,5 @@
 /* main.c: the gradc driver.  compile() is the whole pipeline. */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,7 +106,7 @@ static int usage_error(const char *fmt, const char *arg)
     return 1;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -160,4 +161,21 @@ int main(int argc, char **argv)
     int status = compile(&opt, arena);
     arena_free(arena);
     return status;
+}
+
+/* A stream reports a failed write only when it is flushed: without this,
+ * `gradc --dump=graph m.grad >/dev/full` would succeed. */
+static int flush_stdout(int status)
+{
+    int err = fflush(stdout) == 0 ? 0 : errno;
+    if (!err && !ferror(stdout))
+        return status;
+    fprintf(stderr, "gradc: error: cannot write to standard output%s%s\n",
+            err ? ": " : "", err ? strerror(err) : "");
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    return flush_stdout(run(argc, argv));
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # output.sh: the promises about output files (docs/gradc.1, OUTPUT FILES):
 # all or nothing, even when the second rename fails; written through
-# symbolic links; never the .c of one run with the .h of another.  An error must exit 1 with its message
+# symbolic links; never the .c of one run with the .h of another; every
+# write to standard output checked.  An error must exit 1 with its message
 # and leave the directory exactly as it was (names, inodes, modes,
 # contents): no changed file, no temporary, no backup.
 #
@@ -65,6 +66,30 @@ grep -qF "#include \"$name.h\"" "$d/$name.c" 2>/dev/null ||
     fail "255-byte name: the .c does not include its header"
 only_files "$d" "255-byte name"
 echo "255-byte name: exit $status"
+
+# ---- every write to standard output is checked (issue 9, item 8) ----
+if [ -w /dev/full ]; then
+    full="gradc: error: cannot write to standard output: No space left on device"
+    for args in --help --version "--dump=ast $WORK/one.grad" \
+                "--dump=graph $WORK/one.grad" "--dump=adjoint $WORK/one.grad"; do
+        # shellcheck disable=SC2086
+        "$GRADC" $args >/dev/full 2>"$WORK/err"
+        status=$?
+        [ "$status" -eq 1 ] && grep -qxF "$full" "$WORK/err" ||
+            fail "gradc $args >/dev/full: exit $status: $(cat "$WORK/err")"
+        echo "gradc $args >/dev/full: exit $status"
+    done
+    # A dump larger than the stream's buffer fails while it is written.
+    awk 'BEGIN { print "input x"; print "v0 = x"
+                 for (i = 1; i < 2000; i++) printf "v%d = v%d * %d\n", i, i - 1, i
+                 print "output y = v1999" }' >"$WORK/wide.grad"
+    "$GRADC" --dump=graph "$WORK/wide.grad" >/dev/full 2>"$WORK/err"
+    status=$?
+    [ "$status" -eq 1 ] && grep -qxF "$full" "$WORK/err" ||
+        fail "large dump >/dev/full: exit $status: $(cat "$WORK/err")"
+else
+    echo "standard output: skipped (no /dev/full)"
+fi
 
 # ---- symbolic links are written through, like cc -o (issue 9, item 9) ----
 d="$WORK/links"

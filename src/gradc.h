@@ -88,6 +88,10 @@ typedef struct Source {
     size_t nlines;
 } Source;
 
+/* The largest input gradc reads (256 MiB): far below INT_MAX, the lexer's
+ * limit, and a bound for an endless one such as /dev/zero. */
+#define GRADC_MAX_SOURCE_BYTES (256L * 1024 * 1024)
+
 /* Read PATH whole; on failure print "gradc: error: ..." and return false. */
 bool source_read(Source *src, Arena *arena, const char *path);
 void source_from_text(Source *src, Arena *arena, const char *path,

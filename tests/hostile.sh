@@ -89,6 +89,11 @@ timeout 60 sh -c 'printf "input x\noutput y = x^2\n" >"$1"' sh "$WORK/fifo.grad"
 expect 0 fifo "$WORK/fifo.grad"
 wait
 
+# A megabyte of NUL bytes in one comment, linear since the lexer scans
+# comments in pieces (it took hours).
+{ printf 'input x\noutput y = x # '; head -c 1000000 /dev/zero; echo; } >"$WORK/nul-long.grad"
+expect_within 60 0 nul-long "$WORK/nul-long.grad"
+
 # NUL bytes and invalid UTF-8 in code: errors; in a comment: fine.
 printf 'input x\noutput y = x \000+ 1\n' >"$WORK/nul.grad"
 expect 1 nul "$WORK/nul.grad"

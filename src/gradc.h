@@ -88,6 +88,10 @@ typedef struct Source {
     size_t nlines;
 } Source;
 
+/* The largest input gradc reads (256 MiB): far below INT_MAX, the lexer's
+ * limit, and a bound for an endless one such as /dev/zero. */
+#define GRADC_MAX_SOURCE_BYTES (256L * 1024 * 1024)
+
 /* Read PATH whole; on failure print "gradc: error: ..." and return false. */
 bool source_read(Source *src, Arena *arena, const char *path);
 void source_from_text(Source *src, Arena *arena, const char *path,
@@ -364,11 +368,14 @@ void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
 
-/* Write every file to a temporary beside it, then rename them all into
- * place; on any failure remove the temporaries and return false. */
+/* Write every file to a temporary in its directory, then rename them all
+ * into place, a symbolic link written through; on any failure print
+ * "gradc: error: ...", leave every destination as it was and return false.
+ * Concurrent calls for the same files leave the files of one of them. */
 bool output_write_files(const char *const *paths, const Buf *const *contents,
                         int nfiles);
-/* OUT.c -> OUT.h */
+/* OUT.c -> OUT.h; NULL after "gradc: error: ..." for a name that does not
+ * end in .c or whose header cannot be named in #include "...". */
 const char *output_header_path(Arena *arena, const char *c_path);
 
 #endif

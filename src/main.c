@@ -1,4 +1,5 @@
 /* main.c: the gradc driver.  compile() is the whole pipeline. */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +35,8 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
 {
     const char *c_path = opt->output;
     const char *h_path = output_header_path(arena, c_path);
+    if (!h_path)
+        return 1;
     struct stat in, out;
     if (stat(opt->input, &in) == 0) {
         for (const char *p = c_path; p; p = p == c_path ? h_path : NULL) {
@@ -103,7 +106,7 @@ static int usage_error(const char *fmt, const char *arg)
     return 1;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -158,4 +161,21 @@ int main(int argc, char **argv)
     int status = compile(&opt, arena);
     arena_free(arena);
     return status;
+}
+
+/* A stream reports a failed write only when it is flushed: without this,
+ * `gradc --dump=graph m.grad >/dev/full` would succeed. */
+static int flush_stdout(int status)
+{
+    int err = fflush(stdout) == 0 ? 0 : errno;
+    if (!err && !ferror(stdout))
+        return status;
+    fprintf(stderr, "gradc: error: cannot write to standard output%s%s\n",
+            err ? ": " : "", err ? strerror(err) : "");
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    return flush_stdout(run(argc, argv));
 }

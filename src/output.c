@@ -1,20 +1,183 @@
-/* output.c: writing the generated files all or nothing.  Each file goes to
- * a temporary beside its destination and is renamed into place only when
- * every file has been written, so a failed run leaves no half-written file
- * and no changed one. */
+/* output.c: writing the generated files all or nothing.
+ *
+ * Each file is written to a temporary in its destination's directory; only
+ * when every file is written are they renamed into place, and a rename that
+ * fails undoes the ones before it.  So a failed run leaves no half-written
+ * file and no changed one.  The renames of concurrent runs are serialised,
+ * so two runs writing the same files leave the pair of one of them. */
+#define _XOPEN_SOURCE 700 /* S_ISVTX, the sticky bit */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "gradc.h"
 
+enum { MAX_FILES = 8 };
+/* Symbolic links followed before giving up, as Linux does (ELOOP). */
+enum { MAX_LINK_HOPS = 40 };
+
+/* One file to write. */
+typedef struct Dest {
+    const char *path;     /* as the caller named it, for messages */
+    const char *target;   /* PATH with symbolic links followed: the file replaced */
+    size_t dir_len;       /* target[0, dir_len) is its directory, with the '/' */
+    const char *dir;      /* that directory, or "." */
+    struct stat dir_st;
+    char *tmp;            /* the new contents, until renamed onto target */
+    char *backup;         /* another name for the old file, until discarded */
+    bool replaced;        /* target no longer names the old file */
+} Dest;
+
+/* Names are quoted as given, a control character shown as '?' as in
+ * source lines, so that a message stays on one line. */
 static bool write_error(const char *path, const char *what)
 {
-    fprintf(stderr, "gradc: error: cannot write '%s': %s\n", path, what);
+    fputs("gradc: error: cannot write '", stderr);
+    for (const char *p = path; *p; p++)
+        fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+    fprintf(stderr, "': %s\n", what);
     return false;
+}
+
+static size_t dir_prefix_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* Why NAME cannot stand between the quotes of #include "...", or NULL.
+ * C99 6.4.7 leaves ' and \ undefined there; " and a newline end it; a
+ * trigraph (C99 5.2.1.1) would change the name under -std=c99. */
+static const char *include_problem(Arena *arena, const char *name)
+{
+    static const struct {
+        char c;
+        const char *what;
+    } forbidden[] = {
+        { '"', "a double quote" },
+        { '\\', "a backslash" },
+        { '\'', "an apostrophe" },
+    };
+    for (const char *p = name; *p; p++) {
+        for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++)
+            if (*p == forbidden[i].c)
+                return forbidden[i].what;
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return arena_printf(arena, "the control character 0x%02X", (unsigned)*p);
+        if (p[0] == '?' && p[1] == '?' && p[2] && strchr("=(/)'<!>-", p[2]))
+            return arena_printf(arena, "the trigraph '%.3s'", p);
+    }
+    return NULL;
+}
+
+const char *output_header_path(Arena *arena, const char *c_path)
+{
+    size_t len = strlen(c_path), dir_len = dir_prefix_len(c_path);
+    if (len < dir_len + 3 || strcmp(c_path + len - 2, ".c") != 0) {
+        write_error(c_path, "the output must be named NAME.c");
+        return NULL;
+    }
+    const char *h_path = arena_printf(arena, "%.*s.h", (int)(len - 2), c_path);
+    const char *problem = include_problem(arena, h_path + dir_len);
+    if (problem) {
+        write_error(c_path, arena_printf(arena, "its header's name cannot be written "
+                                         "in #include \"...\": it contains %s", problem));
+        return NULL;
+    }
+    return h_path;
+}
+
+/* The target of the symbolic link PATH, or NULL with errno set. */
+static char *read_link(Arena *arena, const char *path)
+{
+    for (size_t size = 256;; size *= 2) {
+        char *text = arena_alloc(arena, size);
+        ssize_t n = readlink(path, text, size);
+        if (n < 0)
+            return NULL;
+        if ((size_t)n < size)
+            return text;
+    }
+}
+
+/* Sets D->target to D->path with symbolic links followed, as open() would
+ * follow them: a link is written through, and a dangling one creates the
+ * file it names.  *ST describes the target, which exists when *EXISTS.
+ * Returns 0 or an errno value. */
+static int follow_links(Arena *arena, Dest *d, struct stat *st, bool *exists)
+{
+    const char *path = d->path;
+    for (int hops = 0;; hops++) {
+        if (lstat(path, st) != 0) {
+            if (errno != ENOENT)
+                return errno;
+            *exists = false;
+            break;
+        }
+        *exists = true;
+        if (!S_ISLNK(st->st_mode))
+            break;
+        if (hops == MAX_LINK_HOPS)
+            return ELOOP;
+        const char *link = read_link(arena, path);
+        if (!link)
+            return errno;
+        size_t keep = link[0] == '/' ? 0 : dir_prefix_len(path);
+        path = arena_printf(arena, "%.*s%s", (int)keep, path, link);
+    }
+    d->target = path;
+    d->dir_len = dir_prefix_len(path);
+    return 0;
+}
+
+/* Everything that can be refused is refused here, before any file is made:
+ * what fopen(PATH, "w") would refuse, and anything but a regular file. */
+static bool prepare(Arena *arena, Dest *d)
+{
+    struct stat st;
+    bool exists;
+    int err = follow_links(arena, d, &st, &exists);
+    if (err)
+        return write_error(d->path, strerror(err));
+    if (exists && S_ISDIR(st.st_mode))
+        return write_error(d->path, strerror(EISDIR));
+    if (exists && !S_ISREG(st.st_mode))
+        return write_error(d->path, "it is not a regular file");
+    /* access() asks what open() would: root may replace a 0444 file. */
+    if (exists && access(d->target, W_OK) != 0)
+        return write_error(d->path, strerror(errno));
+    d->dir = d->dir_len ? arena_strndup(arena, d->target, d->dir_len) : ".";
+    if (stat(d->dir, &d->dir_st) != 0)
+        return write_error(d->path, strerror(errno));
+    return true;
+}
+
+/* Orders directories by identity: negative, 0 or positive. */
+static int dir_cmp(const Dest *a, const Dest *b)
+{
+    const struct stat *x = &a->dir_st, *y = &b->dir_st;
+    if (x->st_dev != y->st_dev)
+        return x->st_dev < y->st_dev ? -1 : 1;
+    return x->st_ino < y->st_ino ? -1 : x->st_ino > y->st_ino;
+}
+
+static bool same_file(const Dest *a, const Dest *b)
+{
+    return dir_cmp(a, b) == 0 &&
+           strcmp(a->target + a->dir_len, b->target + b->dir_len) == 0;
+}
+
+/* A new empty file of this run's in D's target directory: a short name, so
+ * that any valid destination name leaves room for it. */
+static char *new_temp(Arena *arena, const Dest *d, int *fd)
+{
+    char *name = arena_printf(arena, "%.*s.gradc-XXXXXX", (int)d->dir_len, d->target);
+    *fd = mkstemp(name);
+    return *fd < 0 ? NULL : name;
 }
 
 static bool write_all(int fd, const char *data, size_t len)
@@ -32,23 +195,12 @@ static bool write_all(int fd, const char *data, size_t len)
     return true;
 }
 
-/* Writes CONTENTS to a new temporary beside PATH; returns its name. */
-static char *write_temp(const char *path, const Buf *contents, mode_t mode)
+static bool write_temp(Arena *arena, Dest *d, const Buf *contents, mode_t mode)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dir_len;
-    size_t size = strlen(path) + 16;
-    char *tmp = malloc(size);
+    int fd;
+    char *tmp = new_temp(arena, d, &fd);
     if (!tmp)
-        die("error: out of memory");
-    snprintf(tmp, size, "%.*s.%s.XXXXXX", (int)dir_len, path, base);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        write_error(path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
+        return write_error(d->path, strerror(errno));
     bool ok = write_all(fd, contents->data, contents->len) &&
               fchmod(fd, mode) == 0;
     int saved = errno;
@@ -57,53 +209,182 @@ static char *write_temp(const char *path, const Buf *contents, mode_t mode)
         saved = errno;
     }
     if (!ok) {
-        write_error(path, strerror(saved));
         unlink(tmp);
-        free(tmp);
-        return NULL;
+        return write_error(d->path, strerror(saved));
     }
-    return tmp;
+    d->tmp = tmp;
+    return true;
+}
+
+/* In a sticky directory only root and the owner of a file or of the
+ * directory may remove it: a link to someone else's file there could not
+ * be removed again (and the file cannot be replaced anyway). */
+static bool may_remove(const Dest *d, const struct stat *st)
+{
+    uid_t me = geteuid();
+    return !(d->dir_st.st_mode & S_ISVTX) || me == 0 || st->st_uid == me ||
+           d->dir_st.st_uid == me;
+}
+
+/* Another name for D's existing target, so that renaming over it can be
+ * undone; NULL when the file cannot be linked (protected_hardlinks, a file
+ * system without hard links). */
+static char *link_backup(Arena *arena, const Dest *d, const struct stat *st)
+{
+    int fd;
+    char *name = may_remove(d, st) ? new_temp(arena, d, &fd) : NULL;
+    if (!name)
+        return NULL;
+    close(fd);
+    /* link() cannot replace the file mkstemp() made, so give the name back;
+     * should another process take it meanwhile, link() fails and the file
+     * counts as one that cannot be linked. */
+    unlink(name);
+    return link(d->target, name) == 0 ? name : NULL;
+}
+
+/* Moves D's old file aside onto a temporary of this run's: for a second
+ * file that cannot be linked, it keeps the old file for undoing. */
+static bool move_aside(Arena *arena, Dest *d)
+{
+    int fd;
+    char *name = new_temp(arena, d, &fd);
+    if (!name)
+        return write_error(d->path, strerror(errno));
+    close(fd);
+    if (rename(d->target, name) != 0) {
+        int saved = errno;
+        unlink(name);
+        return write_error(d->path, strerror(saved));
+    }
+    d->backup = name;
+    d->replaced = true;
+    return true;
+}
+
+/* Puts back the old files of the first N of ORDER, last first. */
+static void undo(Dest **order, int n)
+{
+    while (n-- > 0) {
+        Dest *d = order[n];
+        if (!d->replaced)
+            continue;
+        if (!d->backup) {
+            unlink(d->target);
+        } else if (rename(d->backup, d->target) == 0) {
+            d->backup = NULL;
+        } else {
+            fprintf(stderr, "gradc: error: cannot restore '%s' (%s); its old "
+                    "contents are in '%s'\n", d->path, strerror(errno), d->backup);
+            d->backup = NULL;
+        }
+    }
+}
+
+/* Renames every temporary onto its target.  A file that existed gets a
+ * backup first; one that cannot have a linked backup goes last, where a
+ * failed rename leaves nothing to undo, and if there are several, all but
+ * the last are moved aside instead. */
+static bool commit(Arena *arena, Dest *dests, int n)
+{
+    Dest *order[MAX_FILES];
+    int linked = 0, unlinked = n;
+    for (int i = 0; i < n; i++) {
+        Dest *d = &dests[i];
+        struct stat st;
+        bool existed = lstat(d->target, &st) == 0;
+        if (existed)
+            d->backup = link_backup(arena, d, &st);
+        if (existed && !d->backup)
+            order[--unlinked] = d;
+        else
+            order[linked++] = d;
+    }
+    int done = 0;
+    bool ok = true;
+    for (; done < n && ok; done++) {
+        Dest *d = order[done];
+        if (done >= linked && done < n - 1)
+            ok = move_aside(arena, d);
+        if (ok && rename(d->tmp, d->target) != 0)
+            ok = write_error(d->path, strerror(errno));
+        else if (ok) {
+            d->tmp = NULL;
+            d->replaced = true;
+        }
+    }
+    if (!ok)
+        undo(order, done);
+    return ok;
+}
+
+/* Locks each target directory once, in the order of their identities, so
+ * that two runs cannot deadlock.  The lock is advisory and best effort: a
+ * directory that cannot be opened or locked is not locked. */
+static int lock_dirs(const Dest *dests, int n, int *fds)
+{
+    int nfds = 0;
+    for (const Dest *prev = NULL;;) {
+        const Dest *next = NULL;
+        for (int i = 0; i < n; i++)
+            if ((!prev || dir_cmp(&dests[i], prev) > 0) &&
+                (!next || dir_cmp(&dests[i], next) < 0))
+                next = &dests[i];
+        if (!next)
+            return nfds;
+        int fd = open(next->dir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) {
+            while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+                continue;
+            fds[nfds++] = fd;
+        }
+        prev = next;
+    }
+}
+
+static bool write_files(Arena *arena, Dest *dests, const Buf *const *contents,
+                        int n)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    for (int i = 0; i < n; i++)
+        if (!prepare(arena, &dests[i]))
+            return false;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (same_file(&dests[i], &dests[j])) {
+                fprintf(stderr, "gradc: error: '%s' and '%s' are the same file\n",
+                        dests[j].path, dests[i].path);
+                return false;
+            }
+    for (int i = 0; i < n; i++)
+        if (!write_temp(arena, &dests[i], contents[i], 0666 & ~mask))
+            return false;
+    int fds[MAX_FILES];
+    int nfds = lock_dirs(dests, n, fds);
+    bool ok = commit(arena, dests, n);
+    for (int i = 0; i < n; i++)
+        if (dests[i].backup)
+            unlink(dests[i].backup);
+    while (nfds-- > 0)
+        close(fds[nfds]);
+    return ok;
 }
 
 bool output_write_files(const char *const *paths, const Buf *const *contents,
                         int nfiles)
 {
-    mode_t mask = umask(0);
-    umask(mask);
-    mode_t mode = 0666 & ~mask;
-    char *tmp[8] = { 0 };
-    if (nfiles > 8)
+    if (nfiles > MAX_FILES)
         UNREACHABLE();
-    /* A rename onto a directory fails only after earlier renames have
-     * replaced their files: refuse before touching anything. */
-    struct stat st;
+    Arena *arena = arena_new();
+    Dest dests[MAX_FILES];
+    memset(dests, 0, sizeof dests);
     for (int i = 0; i < nfiles; i++)
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-            return write_error(paths[i], strerror(EISDIR));
-    bool ok = true;
-    for (int i = 0; i < nfiles && ok; i++)
-        ok = (tmp[i] = write_temp(paths[i], contents[i], mode)) != NULL;
-    for (int i = 0; i < nfiles && ok; i++) {
-        if (rename(tmp[i], paths[i]) != 0) {
-            ok = write_error(paths[i], strerror(errno));
-            unlink(tmp[i]);
-        }
-        free(tmp[i]);
-        tmp[i] = NULL;
-    }
-    for (int i = 0; i < nfiles; i++) {
-        if (tmp[i])
-            unlink(tmp[i]);
-        free(tmp[i]);
-    }
+        dests[i].path = paths[i];
+    bool ok = write_files(arena, dests, contents, nfiles);
+    for (int i = 0; i < nfiles; i++)
+        if (dests[i].tmp)
+            unlink(dests[i].tmp);
+    arena_free(arena);
     return ok;
-}
-
-const char *output_header_path(Arena *arena, const char *c_path)
-{
-    const char *slash = strrchr(c_path, '/');
-    const char *base = slash ? slash + 1 : c_path;
-    const char *dot = strrchr(base, '.');
-    size_t len = dot && dot != base ? (size_t)(dot - c_path) : strlen(c_path);
-    return arena_printf(arena, "%.*s.h", (int)len, c_path);
 }

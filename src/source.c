@@ -40,17 +40,30 @@ bool source_read(Source *src, Arena *arena, const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return read_error(path, strerror(errno));
+    const char *too_large = arena_printf(arena, "it is larger than %ld MiB",
+                                         GRADC_MAX_SOURCE_BYTES >> 20);
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool known = fstat(fileno(f), &st) == 0;
+    const char *problem = NULL;
+    if (known && S_ISDIR(st.st_mode))
+        problem = "it is a directory";
+    else if (known && S_ISREG(st.st_mode) && st.st_size > GRADC_MAX_SOURCE_BYTES)
+        problem = too_large; /* refused without reading it */
+    if (problem) {
         fclose(f);
-        return read_error(path, "it is a directory");
+        return read_error(path, problem);
     }
     Buf buf;
     buf_init(&buf, arena);
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (n > (size_t)GRADC_MAX_SOURCE_BYTES - buf.len) {
+            fclose(f);
+            return read_error(path, too_large);
+        }
         buf_putn(&buf, chunk, n);
+    }
     int failed = ferror(f);
     int saved = errno;
     fclose(f);

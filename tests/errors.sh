@@ -72,6 +72,31 @@ run_case() {
         echo "sentinel: gradc must not change dir-out.h" >"$OUT/dir-out.h"
         snapshot >"$WORK/before"
         run_gradc "$OUT" "$GEN/valid.grad" -o dir-out.c ;;
+    # Output names: NAME.c, with a header name #include "..." can hold.
+    cli-output-not-c)   run_gradc "$OUT" "$GEN/valid.grad" -o out.h ;;
+    cli-output-empty)   run_gradc "$OUT" "$GEN/valid.grad" -o '' ;;
+    cli-output-no-name) run_gradc "$OUT" "$GEN/valid.grad" -o .c ;;
+    cli-output-quote)   run_gradc "$OUT" "$GEN/valid.grad" -o 'q"x.c' ;;
+    cli-output-backslash) run_gradc "$OUT" "$GEN/valid.grad" -o 'q\x.c' ;;
+    cli-output-apostrophe) run_gradc "$OUT" "$GEN/valid.grad" -o "q'x.c" ;;
+    cli-output-newline) run_gradc "$OUT" "$GEN/valid.grad" -o "$(printf 'q\nx.c')" ;;
+    cli-output-tab)     run_gradc "$OUT" "$GEN/valid.grad" -o "$(printf 'q\tx.c')" ;;
+    cli-output-trigraph) run_gradc "$OUT" "$GEN/valid.grad" -o 'q??=x.c' ;;
+    cli-output-too-long)
+        run_gradc "$OUT" "$GEN/valid.grad" -o "$(printf '%254s' '' | tr ' ' a).c" ;;
+    cli-output-same-file)
+        # Written through, the header link would be the .c file itself.
+        ln -s same.c "$OUT/same.h"
+        snapshot >"$WORK/before"
+        run_gradc "$OUT" "$GEN/valid.grad" -o same.c ;;
+    cli-output-symlink-loop)
+        ln -s loop.c "$OUT/loop.c"
+        snapshot >"$WORK/before"
+        run_gradc "$OUT" "$GEN/valid.grad" -o loop.c ;;
+    cli-output-not-regular)
+        mkfifo "$OUT/fifo.c"
+        snapshot >"$WORK/before"
+        run_gradc "$OUT" "$GEN/valid.grad" -o fifo.c ;;
     cli-no-input)       run_gradc "$GEN" -o "$OUT/out.c" ;;
     cli-two-inputs)     run_gradc "$GEN" valid.grad second.grad -o "$OUT/out.c" ;;
     cli-unknown-option) run_gradc "$GEN" --frobnicate valid.grad -o "$OUT/out.c" ;;

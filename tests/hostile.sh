@@ -8,12 +8,13 @@
 
 LIMIT=${HOSTILE_TIMEOUT:-600}
 
-# expect WANT NAME ARGS...: run gradc on ARGS, writing $WORK/NAME.c.
-expect() {
-    want=$1 name=$2
-    shift 2
+# expect_within SECONDS WANT NAME ARGS...: run gradc on ARGS, writing
+# $WORK/NAME.c; expect: the same, within $LIMIT seconds.
+expect_within() {
+    seconds=$1 want=$2 name=$3
+    shift 3
     rm -f "$WORK/$name.c" "$WORK/$name.h"
-    timeout "$LIMIT" "$GRADC" "$@" -o "$WORK/$name.c" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    timeout "$seconds" "$GRADC" "$@" -o "$WORK/$name.c" >"$WORK/$name.out" 2>"$WORK/$name.err"
     status=$?
     if [ "$status" -ne "$want" ]; then
         fail "$name: exit status $status, expected $want: $(head -c 300 "$WORK/$name.err")"
@@ -27,6 +28,10 @@ expect() {
     fi
     [ -z "$(ls -A "$WORK" | grep '^\.')" ] || fail "$name: temporary files left behind"
     echo "$name: exit $status ($(head -c 100 "$WORK/$name.err" | head -1))"
+}
+
+expect() {
+    expect_within "$LIMIT" "$@"
 }
 
 gen() { # NAME AWK-PROGRAM: write $WORK/NAME.grad
@@ -57,6 +62,38 @@ gen fifty 'print "input x"; c = sprintf("%98s", ""); gsub(/ /, "c", c); for (i =
 expect 0 fifty "$WORK/fifty.grad"
 [ "$(wc -c <"$WORK/fifty.grad")" -ge 50000000 ] || fail "fifty: file is under 50 MB"
 
+# Inputs are read up to 256 MiB (GRADC_MAX_SOURCE_BYTES): an endless one
+# is an error, not all the memory there is.  Memory is capped here so that
+# a gradc without the limit fails fast (not under ASan, which reserves
+# terabytes of address space).
+big() { echo "gradc: error: cannot read '$1': it is larger than 256 MiB"; }
+(
+    [ -n "$SAN_CFLAGS" ] || ulimit -v 4000000
+    exec timeout 60 "$GRADC" /dev/zero -o "$WORK/zero.c"
+) >/dev/null 2>"$WORK/zero.err"
+status=$?
+[ "$status" -eq 1 ] && [ "$(cat "$WORK/zero.err")" = "$(big /dev/zero)" ] ||
+    fail "/dev/zero: exit status $status: $(head -c 300 "$WORK/zero.err")"
+echo "/dev/zero: exit $status ($(head -c 100 "$WORK/zero.err"))"
+# A file one byte too large is refused without reading it (a sparse file
+# of NUL bytes in a comment).
+printf 'input x\noutput y = x\n#' >"$WORK/huge.grad"
+truncate -s $((256 * 1024 * 1024 + 1)) "$WORK/huge.grad"
+expect_within 60 1 huge "$WORK/huge.grad"
+[ "$(cat "$WORK/huge.err")" = "$(big "$WORK/huge.grad")" ] ||
+    fail "huge: $(head -c 300 "$WORK/huge.err")"
+rm -f "$WORK/huge.grad"
+# A pipe is read like a file.
+mkfifo "$WORK/fifo.grad"
+timeout 60 sh -c 'printf "input x\noutput y = x^2\n" >"$1"' sh "$WORK/fifo.grad" &
+expect 0 fifo "$WORK/fifo.grad"
+wait
+
+# A megabyte of NUL bytes in one comment, linear since the lexer scans
+# comments in pieces (it took hours).
+{ printf 'input x\noutput y = x # '; head -c 1000000 /dev/zero; echo; } >"$WORK/nul-long.grad"
+expect_within 60 0 nul-long "$WORK/nul-long.grad"
+
 # NUL bytes and invalid UTF-8 in code: errors; in a comment: fine.
 printf 'input x\noutput y = x \000+ 1\n' >"$WORK/nul.grad"
 expect 1 nul "$WORK/nul.grad"
@@ -77,6 +114,12 @@ cp "$WORK/ok.grad" "$WORK/keep.grad"
 timeout "$LIMIT" "$GRADC" "$WORK/ok.grad" -o "$WORK/ok.grad" 2>"$WORK/onto-input.err"
 [ $? -eq 1 ] && cmp -s "$WORK/ok.grad" "$WORK/keep.grad" ||
     fail "-o onto the input: $(cat "$WORK/onto-input.err")"
+# A .c name is required, so only the header can be the input.
+cp "$WORK/ok.grad" "$WORK/in.h"
+timeout "$LIMIT" "$GRADC" "$WORK/in.h" -o "$WORK/in.c" 2>"$WORK/onto-input.err"
+[ $? -eq 1 ] && cmp -s "$WORK/in.h" "$WORK/keep.grad" && [ ! -e "$WORK/in.c" ] &&
+    grep -q "^gradc: error: writing '.*/in.h' would overwrite the input$" "$WORK/onto-input.err" ||
+    fail "header onto the input: $(cat "$WORK/onto-input.err")"
 
 # Dimensions whose product overflows size_t, or that do not fit at all.
 printf 'input W[4294967296, 4294967296]\noutput y = sum(W)\n' >"$WORK/dims.grad"

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -147,6 +148,26 @@ START_TEST(source_lines_and_columns)
 }
 END_TEST
 
+/* docs/gradc.1 promises inputs of up to 256 MiB: one of exactly that
+ * size is read whole.  A sparse file, so nothing is written, and removed
+ * at once, so nothing is left behind: it is read through /dev/fd. */
+START_TEST(source_reads_up_to_the_limit)
+{
+    const off_t limit = 256 * 1024 * 1024;
+    char path[] = "source-limit-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(ftruncate(fd, limit), 0);
+    Arena *arena = arena_new();
+    Source src;
+    ck_assert(source_read(&src, arena, arena_printf(arena, "/dev/fd/%d", fd)));
+    ck_assert_uint_eq(src.len, (size_t)limit);
+    close(fd);
+    arena_free(arena);
+}
+END_TEST
+
 /* The whole text diag writes for one error at [OFF, END) of TEXT. */
 static const char *render_error(Arena *arena, const char *text, size_t off,
                                 size_t end)
@@ -217,12 +238,15 @@ END_TEST
 TCase *tcase_base(void)
 {
     TCase *tc = tcase_create("arena, buf, strmap, source, diag");
+    /* source_reads_up_to_the_limit reads 256 MiB. */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, arena_memory_is_zeroed_aligned_and_distinct);
     tcase_add_test(tc, arena_strings);
     tcase_add_test(tc, vec_push_grows_and_keeps_items);
     tcase_add_test(tc, buf_appends_and_stays_terminated);
     tcase_add_test(tc, strmap_finds_what_was_put);
     tcase_add_test(tc, source_lines_and_columns);
+    tcase_add_test(tc, source_reads_up_to_the_limit);
     tcase_add_test(tc, diag_shows_line_and_caret);
     tcase_add_test(tc, diag_stops_after_too_many_errors);
     return tc;

@@ -347,7 +347,7 @@ fi
 # Rows of large entries, and the conventions for NaN and infinities that
 # docs/language.md states, against values worked out by hand (python3 with
 # mpmath for the logarithms).  One model per operator: "vN" a vector of N
-# in and out, "rN" a vector in and a scalar out.
+# in and out, "rN" a vector in and a scalar out, "s1" and "s2" scalars.
 mkdir -p "$WORK/exact"
 wrappers="$WORK/exact/wrappers.h"
 : >"$wrappers"
@@ -358,6 +358,14 @@ while read -r name kind expr; do
         printf 'input v[%s]\noutput f = %s\n' "${kind#?}" "$expr" >"$WORK/exact/$name.grad"
         args="x" seed="seed" grads="grad"
         [ "${kind%?}" = r ] && seed="seed[0]"
+        ;;
+    s1)
+        printf 'input x\noutput f = %s\n' "$expr" >"$WORK/exact/$name.grad"
+        args="x[0]" seed="seed[0]" grads="&grad[0]"
+        ;;
+    s2)
+        printf 'input x, y\noutput f = %s\n' "$expr" >"$WORK/exact/$name.grad"
+        args="x[0], x[1]" seed="seed[0]" grads="&grad[0], &grad[1]"
         ;;
     esac
     cat >>"$wrappers" <<EOF
@@ -383,6 +391,11 @@ lse3 r3 logsumexp(v)
 lse4 r4 logsumexp(v)
 logse3 r3 log(sum(exp(v)))
 logse4 r4 log(sum(exp(v)))
+max s2 max(x, y)
+min s2 min(x, y)
+relu s1 relu(x)
+abs s1 abs(x)
+pow s2 x ^ y
 EOF
 cat >"$WORK/exact/main.c" <<'EOF'
 #include <float.h>
@@ -467,6 +480,26 @@ static const Case cases[] = {
       { NAN, 1, 2 }, { 1, 0, 0 }, { NAN, NAN, NAN }, { NAN, NAN, NAN } },
     { "logsumexp [inf, nan, 1]", { run_lse3, run_logse3 }, 3, 1,
       { INF, NAN, 1 }, { 1 }, { NAN }, { NAN, NAN, NAN } },
+
+    /* max and min: NaN on either side; the adjoint goes to the operand
+     * returned, the first on a tie */
+    { "max(nan, 1)", { run_max }, 2, 1, { NAN, 1 }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "max(1, nan)", { run_max }, 2, 1, { 1, NAN }, { 1.5 }, { NAN }, { 0, 1.5 } },
+    { "max(nan, nan)", { run_max }, 2, 1, { NAN, NAN }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "max(2, 2)", { run_max }, 2, 1, { 2, 2 }, { 1.5 }, { 2 }, { 1.5, 0 } },
+    { "min(nan, 1)", { run_min }, 2, 1, { NAN, 1 }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "min(1, nan)", { run_min }, 2, 1, { 1, NAN }, { 1.5 }, { NAN }, { 0, 1.5 } },
+    /* relu: the derivative of the branch taken (relu(x) = x unless x < 0) */
+    { "relu(nan)", { run_relu }, 1, 1, { NAN }, { 1.5 }, { NAN }, { 1.5 } },
+    { "relu(0)", { run_relu }, 1, 1, { 0 }, { 1.5 }, { 0 }, { 1.5 } },
+    /* abs: no branch to follow; abs'(0) = 0 */
+    { "abs(nan)", { run_abs }, 1, 1, { NAN }, { 1.5 }, { NAN }, { NAN } },
+    { "abs(0)", { run_abs }, 1, 1, { 0 }, { 1.5 }, { 0 }, { 0 } },
+    /* x^y at x = 0: d/dy is 0 where y >= 0 and x^y log x (-inf) where y < 0 */
+    { "0 ^ -1", { run_pow }, 2, 1, { 0, -1 }, { 1 }, { INF }, { -INF, -INF } },
+    { "0 ^ -0.5", { run_pow }, 2, 1, { 0, -0.5 }, { 1 }, { INF }, { -INF, -INF } },
+    { "0 ^ 0", { run_pow }, 2, 1, { 0, 0 }, { 1 }, { 1 }, { 0, 0 } },
+    { "0 ^ 2", { run_pow }, 2, 1, { 0, 2 }, { 1 }, { 0 }, { 0, 0 } },
 };
 
 /* NaN only as NaN, infinities and zeros exactly, anything else within

@@ -39,9 +39,13 @@
  *                       (repeatable; default -2:2)
  *   --range-all LO:HI   the default range for every argument
  *   --at NAME=V[,NAME=V...]
- *                       also check one fixed point (repeatable; scalar
- *                       arguments only, the others are drawn at random);
- *                       fixed points come before the random ones
+ *                       also check one fixed point (repeatable): NAME=V
+ *                       sets a scalar argument, NAME[I]=V element I of a
+ *                       tensor (row-major), and V may be inf, -inf or nan;
+ *                       what is not set is drawn at random.  Fixed points
+ *                       come before the random ones.  At a fixed point a
+ *                       NaN in the reference is an answer like any other:
+ *                       it agrees with a NaN (and only with one)
  *   --no-fd             skip the finite differences (for points at kinks)
  *   --header FILE       the generated header to include (default NAME.h)
  *   --entry NAME        name the driver's entry point NAME instead of main:
@@ -78,8 +82,9 @@ static const char usage[] =
     "  --seed S                seed of the random points (default 1)\n"
     "  --range NAME=LO:HI      range of argument NAME (repeatable; default -2:2)\n"
     "  --range-all LO:HI       range of every argument without its own\n"
-    "  --at NAME=V[,NAME=V...] also check this fixed point (scalars only;\n"
-    "                          repeatable; other arguments are random)\n"
+    "  --at NAME=V[,NAME=V...] also check this fixed point (repeatable): NAME=V\n"
+    "                          or NAME[I]=V for element I of a tensor; V may be\n"
+    "                          inf, -inf or nan; the rest is random\n"
     "  --no-fd                 skip the finite-difference second opinion\n"
     "  --header FILE           the generated header to include (default NAME.h)\n"
     "  --entry NAME            define int NAME(void) instead of main\n"
@@ -217,14 +222,13 @@ static Dual unary_rule(Op op, Dual a)
         e = exp(-fabs(a.v));
         return apply1(a, sigmoid(a.v), e / ((1 + e) * (1 + e)));
     case OP_RELU:
-        /* relu'(0) = 1: x >= 0 counts as active */
+        /* relu'(0) = relu'(NaN) = 1: relu is x itself unless x < 0 */
         note_kink(a.v, a.d);
-        return a.v >= 0 ? a : (Dual){ 0.0, 0.0, 0.0 };
+        return a.v < 0 ? (Dual){ 0.0, 0.0, 0.0 } : a;
     case OP_ABS:
-        /* abs'(0) = 0 */
+        /* abs'(0) = 0, abs'(NaN) = NaN: the sign of x, 0 at 0 */
         note_kink(a.v, a.d);
-        return (Dual){ fabs(a.v), a.v > 0 ? a.d : a.v < 0 ? -a.d : 0.0,
-                       a.v != 0 ? a.m : 0.0 };
+        return apply1(a, fabs(a.v), isnan(a.v) ? a.v : (a.v > 0) - (a.v < 0));
     case OP_SOFTPLUS:
         return apply1(a, fmax(a.v, 0) + log1p(exp(-fabs(a.v))), sigmoid(a.v));
     default:
@@ -246,17 +250,19 @@ static Dual binary_rule(Op op, Dual a, Dual b)
         v = a.v / b.v;
         return apply2(a, b, v, 1 / b.v, -v / b.v);
     case OP_POW:
-        /* d/dy x^y = x^y log x is taken as 0 at x = 0; d/dx x^0 = 0. */
+        /* d/dy x^y = x^y log x is taken as 0 at x = 0 for y >= 0 (for
+         * y < 0 it is -inf); d/dx x^0 = 0. */
         v = pow(a.v, b.v);
         return apply2(a, b, v, b.v == 0 ? 0 : b.v * pow(a.v, b.v - 1),
-                      a.v == 0 ? 0 : v * log(a.v));
+                      a.v == 0 && b.v >= 0 ? 0 : v * log(a.v));
     case OP_MAX:
-        /* ties go to the first argument */
+        /* the argument returned takes it all: the first on a tie, a NaN on
+         * either side (the first if both are) */
         note_kink(a.v - b.v, a.d - b.d);
-        return a.v >= b.v ? a : b;
+        return isnan(a.v) || (!isnan(b.v) && a.v >= b.v) ? a : b;
     case OP_MIN:
         note_kink(a.v - b.v, a.d - b.d);
-        return a.v <= b.v ? a : b;
+        return isnan(a.v) || (!isnan(b.v) && a.v <= b.v) ? a : b;
     default:
         die("gradcheck: no rule for binary operator %d", (int)op);
     }
@@ -383,22 +389,40 @@ static void eval_reduce(Tensor *out, const Tensor *a, int axis, bool mean)
     }
 }
 
+/* The softmax weight of an entry X of a row with maximum MAX and sum Z
+ * (see eval_rows). */
+static double row_weight(double x, double max, double z)
+{
+    if (isinf(max))
+        return x == max ? 1 / z : 0;
+    return exp(x - max) / z;
+}
+
 /* softmax, log_softmax or logsumexp of each row, with the row maximum
- * subtracted: with s = softmax(x), d log(sum exp x) = <s, dx>. */
+ * subtracted: with s = softmax(x), d log(sum exp x) = <s, dx>.  A row
+ * holding NaN is NaN throughout.  A row whose maximum is infinite is the
+ * limit as its k entries equal to the maximum move together: s is 1/k on
+ * them and 0 elsewhere, so z counts them instead of summing exponentials
+ * (a row of -inf is a row of n equal entries). */
 static void eval_rows(Tensor *out, const Tensor *a, Op op)
 {
     long rows, n;
     as_matrix(a->shape, false, &rows, &n);
     for (long r = 0; r < rows; r++) {
         const Dual *x = a->x + r * n;
-        double max = x[0].v, z = 0, dot = 0, dot_m = 0;
-        for (long j = 1; j < n; j++)
-            max = fmax(max, x[j].v);
-        for (long j = 0; j < n; j++)
-            z += exp(x[j].v - max);
+        double max = -INFINITY, z = 0, dot = 0, dot_m = 0;
+        bool nan = false;
         for (long j = 0; j < n; j++) {
-            dot += chain(x[j].d, exp(x[j].v - max) / z);
-            dot_m += chain(x[j].m, exp(x[j].v - max) / z);
+            nan = nan || isnan(x[j].v);
+            max = fmax(max, x[j].v);
+        }
+        if (nan)
+            max = NAN;
+        for (long j = 0; j < n; j++)
+            z += isinf(max) ? (x[j].v == max) : exp(x[j].v - max);
+        for (long j = 0; j < n; j++) {
+            dot += chain(x[j].d, row_weight(x[j].v, max, z));
+            dot_m += chain(x[j].m, row_weight(x[j].v, max, z));
         }
         double log_z = log(z);
         if (op == OP_LOGSUMEXP) {
@@ -406,12 +430,12 @@ static void eval_rows(Tensor *out, const Tensor *a, Op op)
             continue;
         }
         for (long j = 0; j < n; j++) {
+            double s = row_weight(x[j].v, max, z);
             if (op == OP_SOFTMAX) {
-                double s = exp(x[j].v - max) / z;
                 out->x[r * n + j] = (Dual){ s, s * (x[j].d - dot), s * (x[j].m + dot_m) };
             } else {
-                out->x[r * n + j] = (Dual){ x[j].v - max - log_z, x[j].d - dot,
-                                            x[j].m + dot_m };
+                double v = !isinf(max) ? x[j].v - max - log_z : s > 0 ? -log_z : -INFINITY;
+                out->x[r * n + j] = (Dual){ v, x[j].d - dot, x[j].m + dot_m };
             }
         }
     }
@@ -593,12 +617,21 @@ static void usage_error(const char *fmt, const char *arg)
     exit(2);
 }
 
-static double parse_double(const char *text, const char *end, const char *what)
+/* A number, inf, -inf or nan, from TEXT up to END. */
+static double parse_number(const char *text, const char *end, const char *what)
 {
     char *stop;
     errno = 0;
     double v = strtod(text, &stop);
-    if (stop == text || stop != end || errno || !isfinite(v))
+    if (stop == text || stop != end || errno)
+        usage_error("bad number in %s", what);
+    return v;
+}
+
+static double parse_double(const char *text, const char *end, const char *what)
+{
+    double v = parse_number(text, end, what);
+    if (!isfinite(v))
         usage_error("bad number in %s", what);
     return v;
 }
@@ -748,7 +781,8 @@ static void *alloc_array(Arena *arena, long n, size_t size)
     return arena_alloc(arena, (size_t)(n > 0 ? n : 1) * size);
 }
 
-/* The fixed point TEXT ("x=1,y=-2") into P, over random values already there. */
+/* The fixed point TEXT ("x=1,v[2]=inf") into P, over random values
+ * already there. */
 static void apply_at(Model *m, Arena *arena, const char *text, double *p)
 {
     const char *s = text;
@@ -758,13 +792,23 @@ static void apply_at(Model *m, Arena *arena, const char *text, double *p)
             comma = s + strlen(s);
         if (!eq || eq > comma)
             usage_error("--at takes NAME=V[,NAME=V...], not '%s'", text);
-        const char *name = arena_strndup(arena, s, (size_t)(eq - s));
+        const char *bracket = memchr(s, '[', (size_t)(eq - s));
+        const char *name = arena_strndup(arena, s, (size_t)((bracket ? bracket : eq) - s));
         Arg *a = find_arg(m, name);
         if (!a)
             usage_error("--at: the model has no argument '%s'", name);
-        if (a->stmt->shape.rank != 0)
-            usage_error("--at: '%s' is not a scalar", name);
-        p[a->offset] = parse_double(eq + 1, comma, text);
+        long i = 0;
+        if (bracket) {
+            char *end;
+            errno = 0;
+            i = strtol(bracket + 1, &end, 10);
+            if (end == bracket + 1 || *end != ']' || end + 1 != eq || errno || i < 0 ||
+                i >= a->value->len)
+                usage_error("--at: no such element in '%s'", text);
+        } else if (a->stmt->shape.rank != 0) {
+            usage_error("--at: '%s' is not a scalar: set its elements, NAME[I]=V", name);
+        }
+        p[a->offset + i] = parse_number(eq + 1, comma, text);
         s = *comma ? comma + 1 : comma;
     }
 }
@@ -1010,14 +1054,17 @@ static const char *const driver_checks[] = {
     "}",
     "",
     "/* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where",
-    " * scale is the largest |reference| in the same array.  NaN never agrees;",
-    " * an infinity agrees only with the same infinity.  *err is the error",
-    " * relative to max(|want|, |got|, (abs_coef * scale + slack) / rel), so that",
-    " * it is at most 1 where the values agree. */",
-    "static int agrees(double want, double got, double scale, double rel,",
+    " * scale is the largest |reference| in the same array.  NaN agrees only with",
+    " * NaN, and only at a fixed point (P < NFIXED); an infinity agrees only with",
+    " * the same infinity.  *err is the error relative to max(|want|, |got|,",
+    " * (abs_coef * scale + slack) / rel), so that it is at most 1 where the",
+    " * values agree. */",
+    "static int agrees(int p, double want, double got, double scale, double rel,",
     "                  double abs_coef, double slack, double *err)",
     "{",
     "    *err = 0;",
+    "    if (isnan(want) && isnan(got))",
+    "        return p < NFIXED;",
     "    if (isnan(want) || isnan(got) || isinf(want) || isinf(got))",
     "        return isinf(want) && same_bits(&want, &got, 1);",
     "    double diff = fabs(want - got);",
@@ -1081,13 +1128,23 @@ static const char *const driver_checks[] = {
     "        const double *got = output_buf + output_offset[o];",
     "        double scale = scale_of(want, output_len[o]), err;",
     "        for (int i = 0; i < output_len[o]; i++) {",
-    "            if (!agrees(want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
+    "            if (!agrees(p, want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
     "                fail(p, \"output %s: expected %.17g, got %.17g\",",
     "                     element(output_name[o], output_len[o], i), want[i],",
     "                     got[i]);",
     "            worst_err = fmax(worst_err, err);",
     "        }",
     "    }",
+    "}",
+    "",
+    "/* Is element I of input G's gradient checked at point P, and NaN in the",
+    " * reference there (as it can be at a fixed point)? */",
+    "static int nan_expected(int p, int g, int i)",
+    "{",
+    "    for (int c = 0; c < NCHECK; c++)",
+    "        if (check_input[c] == g && check_elem[p][c] == i)",
+    "            return isnan(grad_ref[p][c]);",
+    "    return 0;",
     "}",
     "",
     "/* Backward overwrites every gradient element and repeats itself exactly. */",
@@ -1097,7 +1154,7 @@ static const char *const driver_checks[] = {
     "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_buf);",
     "    for (int g = 0; g < NINPUTS; g++)",
     "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
-    "            if (isnan(grad_buf[grad_offset[g] + i]))",
+    "            if (isnan(grad_buf[grad_offset[g] + i]) && !nan_expected(p, g, i))",
     "                fail(p, \"gradient %s is NaN: left unwritten, or computed as NaN\",",
     "                     input_element(g, i));",
     "    for (int i = 0; i < GRADS_LEN; i++)",
@@ -1124,8 +1181,8 @@ static const char *const driver_checks[] = {
     "        int g = check_input[c], i = check_elem[p][c];",
     "        double want = grad_ref[p][c], got = grad_buf[grad_offset[g] + i], err;",
     "        /* 1e-12 of the size of the terms: rounding where they cancel */",
-    "        if (!agrees(want, got, grad_scale(p, c), 1e-9, 1e-12, 1e-12 * grad_mag[p][c],",
-    "                    &err))",
+    "        if (!agrees(p, want, got, grad_scale(p, c), 1e-9, 1e-12,",
+    "                    1e-12 * grad_mag[p][c], &err))",
     "            fail(p, \"gradient %s: expected %.17g, got %.17g\",",
     "                 input_element(g, i), want, got);",
     "        worst_err = fmax(worst_err, err);",
@@ -1179,6 +1236,9 @@ static const char *const driver_checks[] = {
     "            fd_skipped++;",
     "            continue;",
     "        }",
+    "        /* nothing to difference: a fixed point's infinity or NaN */",
+    "        if (!isfinite(grad_ref[p][c]))",
+    "            continue;",
     "        double *x = arg_buf + arg_offset[input_arg[g]] + i;",
     "        double x0 = *x, h = FD_STEP * fmax(1.0, fabs(x0)), size_hi, size_lo, err;",
     "        double hi = x0 + h, lo = x0 - h;",
@@ -1190,7 +1250,7 @@ static const char *const driver_checks[] = {
     "        double fd = (f_hi - f_lo) / (hi - lo);",
     "        double slack = 64 * DBL_EPSILON * fmax(size_hi, size_lo) / (hi - lo);",
     "        double got = grad_buf[grad_offset[g] + i];",
-    "        if (!agrees(fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack, &err))",
+    "        if (!agrees(p, fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack, &err))",
     "            fail(p, \"gradient %s: finite differences give %.17g, backward %.17g\",",
     "                 input_element(g, i), fd, got);",
     "        /* the worst error only where the differences resolve the gradient */",
@@ -1242,7 +1302,7 @@ static const char *const driver_main[] = {
  * ENTRY_name after the includes and #undef'd at the end, as are the
  * macros the driver defines. */
 static const char *const driver_globals[] = {
-    "Tape", "NPOINTS", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN", "NINPUTS",
+    "Tape", "NPOINTS", "NFIXED", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN", "NINPUTS",
     "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
     "NINPUTS_ALLOC", "GRADS_ALLOC", "NCHECK_ALLOC", "arg_name", "arg_offset",
     "arg_len", "input_arg", "grad_offset", "output_name", "output_offset",
@@ -1251,7 +1311,7 @@ static const char *const driver_globals[] = {
     "grad_call", "tape_buf", "arg_buf", "output_buf", "grad_buf", "grad_again",
     "failures", "point_reported", "worst_err", "worst_fd", "fd_skipped",
     "fill_nan", "copy", "same_bits", "agrees", "scale_of", "fail", "element",
-    "input_element", "check_outputs", "run_backward", "grad_scale",
+    "input_element", "check_outputs", "nan_expected", "run_backward", "grad_scale",
     "check_gradients", "check_grad_function", "weighted_sum", "check_differences",
 };
 static const char *const driver_macros[] = {
@@ -1394,7 +1454,7 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
 
     buf_printf(out,
                "enum {\n"
-               "    NPOINTS = %d,\n"
+               "    NPOINTS = %d, NFIXED = %d,   /* points; the first NFIXED are --at's */\n"
                "    NARGS = %d, ARGS_LEN = %ld,   /* arguments, their elements */\n"
                "    NOUTPUTS = %d, OUTPUTS_LEN = %ld,\n"
                "    NINPUTS = %d, GRADS_LEN = %ld,\n"
@@ -1403,7 +1463,7 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                "    NARGS_ALLOC = %ld, ARGS_ALLOC = %ld, OUTPUTS_ALLOC = %ld,\n"
                "    NINPUTS_ALLOC = %ld, GRADS_ALLOC = %ld, NCHECK_ALLOC = %ld\n"
                "};\n\n",
-               np, m->nargs, m->args_len, m->noutputs, m->outputs_len,
+               np, (int)opt->nat, m->nargs, m->args_len, m->noutputs, m->outputs_len,
                m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
                max1(m->args_len), max1(m->outputs_len), max1(m->ninputs),
                max1(m->grads_len), max1(plan->ncheck));

@@ -46,6 +46,16 @@
  *                       come before the random ones.  At a fixed point a
  *                       NaN in the reference is an answer like any other:
  *                       it agrees with a NaN (and only with one)
+ *   --scale F           also check every point with all its arguments
+ *                       multiplied by F (repeatable): large magnitudes for
+ *                       the operators whose stability docs/language.md
+ *                       promises.  There the driver compares only the
+ *                       elements whose reference is finite, at the same
+ *                       tolerances (the generated code and the reference
+ *                       evaluate the same expressions, so they differ by
+ *                       rounding, which scales with the values), and takes
+ *                       no finite differences: a step of 1e-6 of 1e300 is
+ *                       meaningless
  *   --no-fd             skip the finite differences (for points at kinks)
  *   --header FILE       the generated header to include (default NAME.h)
  *   --entry NAME        name the driver's entry point NAME instead of main:
@@ -85,6 +95,8 @@ static const char usage[] =
     "  --at NAME=V[,NAME=V...] also check this fixed point (repeatable): NAME=V\n"
     "                          or NAME[I]=V for element I of a tensor; V may be\n"
     "                          inf, -inf or nan; the rest is random\n"
+    "  --scale F               also check each point times F, where the\n"
+    "                          reference is finite (repeatable)\n"
     "  --no-fd                 skip the finite-difference second opinion\n"
     "  --header FILE           the generated header to include (default NAME.h)\n"
     "  --entry NAME            define int NAME(void) instead of main\n"
@@ -471,6 +483,58 @@ static void eval_conv1d(Tensor *out, const Tensor *x, const Tensor *h)
     }
 }
 
+/* The expression E stands for, through names. */
+static const Expr *resolve(const Model *m, const Expr *e)
+{
+    while (e->kind == EXPR_NAME && m->ast.stmts[e->def].expr)
+        e = m->ast.stmts[e->def].expr;
+    return e;
+}
+
+static bool is_call(const Expr *e, Op op)
+{
+    return e->kind == EXPR_CALL && e->op == op;
+}
+
+/* log(E's argument) for the forms that docs/language.md's stable
+ * logarithms list, written there and here through names: log(sigmoid(u))
+ * as -softplus(-u), log(1 - sigmoid(u)) as -softplus(u), log(softmax(u))
+ * as log_softmax(u), log(sum(exp(u))) of a vector and log(sum(exp(U), 1))
+ * as logsumexp(u).  These are what gradc computes, and they stay finite
+ * where sigmoid or exp underflows.  False for any other argument. */
+static bool eval_stable_log(Model *m, const Expr *e)
+{
+    Tensor *out = &m->values[e->id];
+    const Expr *a = resolve(m, e->args[0]);
+    const Expr *sub = NULL;
+    if (a->kind == EXPR_BINARY && a->op == OP_SUB) {
+        const Expr *one = resolve(m, a->args[0]);
+        if (one->kind == EXPR_NUM && one->num == 1)
+            sub = resolve(m, a->args[1]);
+    }
+    if (is_call(a, OP_SIGMOID) || (sub && is_call(sub, OP_SIGMOID))) {
+        const Tensor *u = &m->values[(sub ? sub : a)->args[0]->id];
+        for (long i = 0; i < out->len; i++) {
+            Dual x = sub ? u->x[i] : unary_rule(OP_NEG, u->x[i]);
+            out->x[i] = unary_rule(OP_NEG, unary_rule(OP_SOFTPLUS, x));
+        }
+        return true;
+    }
+    if (is_call(a, OP_SOFTMAX)) {
+        eval_rows(out, &m->values[a->args[0]->id], OP_LOG_SOFTMAX);
+        return true;
+    }
+    if (is_call(a, OP_SUM)) {
+        const Expr *x = resolve(m, a->args[0]);
+        if (is_call(x, OP_EXP) && ((x->shape.rank == 1 && a->axis < 0) ||
+                                   (x->shape.rank == 2 && a->axis == 1))) {
+            eval_rows(out, &m->values[x->args[0]->id], OP_LOGSUMEXP);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void eval_expr(Model *m, const Expr *e)
 {
     Tensor *out = &m->values[e->id];
@@ -509,6 +573,10 @@ static void eval_expr(Model *m, const Expr *e)
     case OP_CONV1D:
         eval_conv1d(out, a, b);
         return;
+    case OP_LOG:
+        if (eval_stable_log(m, e))
+            return;
+        break;
     default:
         break;
     }
@@ -604,6 +672,9 @@ typedef struct Options {
     size_t nranges, cap_ranges;
     const char **at;        /* the --at texts, parsed once the model is read */
     size_t nat, cap_at;
+    double *scales;         /* --scale */
+    size_t nscales, cap_scales;
+    const char *scale_text; /* the same, for the driver's summary */
     bool fd;
     bool self_check;
     const char *command;    /* the options, for reproducing a failure */
@@ -667,6 +738,7 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         { "range", required_argument, NULL, 'r' },
         { "range-all", required_argument, NULL, 'R' },
         { "at", required_argument, NULL, 'a' },
+        { "scale", required_argument, NULL, 'c' },
         { "no-fd", no_argument, NULL, 'n' },
         { "header", required_argument, NULL, 'H' },
         { "entry", required_argument, NULL, 'E' },
@@ -718,6 +790,16 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         case 'a':
             VEC_PUSH(arena, opt->at, opt->nat, opt->cap_at, optarg);
             break;
+        case 'c': {
+            double f = parse_double(optarg, optarg + strlen(optarg), optarg);
+            if (f == 0)
+                usage_error("--scale takes a number other than 0, not '%s'", optarg);
+            VEC_PUSH(arena, opt->scales, opt->nscales, opt->cap_scales, f);
+            opt->scale_text = opt->scale_text
+                                  ? arena_printf(arena, "%s, %s", opt->scale_text, optarg)
+                                  : optarg;
+            break;
+        }
         case 'n':
             opt->fd = false;
             break;
@@ -764,6 +846,7 @@ static Arg *find_arg(Model *m, const char *name)
 
 typedef struct Plan {
     int npoints;
+    int nbase;          /* the drawn and fixed points; the rest are them scaled */
     double *points;     /* npoints x args_len */
     double *seeds;      /* npoints x outputs_len */
     int ncheck;         /* gradient elements checked per point */
@@ -813,7 +896,8 @@ static void apply_at(Model *m, Arena *arena, const char *text, double *p)
     }
 }
 
-/* Draw the points, seeds and checked elements; fixed points first. */
+/* Draw the points, seeds and checked elements; fixed points first, and
+ * the scaled copies of them all last. */
 static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
 {
     Rng rng = { opt->seed };
@@ -829,9 +913,10 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
                 m->args[a].hi = opt->ranges[r].hi;
             }
     }
-    int np = plan->npoints = (int)(opt->nat + (size_t)opt->points);
-    plan->points = alloc_array(arena, np * m->args_len, sizeof(double));
-    plan->seeds = alloc_array(arena, np * m->outputs_len, sizeof(double));
+    int np = plan->nbase = (int)(opt->nat + (size_t)opt->points);
+    plan->npoints = np * (int)(1 + opt->nscales);
+    plan->points = alloc_array(arena, plan->npoints * m->args_len, sizeof(double));
+    plan->seeds = alloc_array(arena, plan->npoints * m->outputs_len, sizeof(double));
     for (int p = 0; p < np; p++) {
         double *point = plan->points + p * m->args_len;
         for (int a = 0; a < m->nargs; a++)
@@ -853,7 +938,7 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
         plan->ncheck += (int)(len <= FULL_CHECK_MAX ? len : SAMPLE_SIZE);
     }
     plan->check_input = alloc_array(arena, plan->ncheck, sizeof(int));
-    plan->check_elem = alloc_array(arena, np * plan->ncheck, sizeof(long));
+    plan->check_elem = alloc_array(arena, plan->npoints * plan->ncheck, sizeof(long));
     long *pick = alloc_array(arena, m->args_len, sizeof(long));
     for (int p = 0; p < np; p++) {
         int c = 0;
@@ -881,6 +966,20 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
                 plan->check_elem[p * plan->ncheck + c] = pick[i];
             }
         }
+    }
+
+    /* Each scale: every point again, its arguments multiplied, with the
+     * same seeds and checked elements. */
+    for (int p = np; p < plan->npoints; p++) {
+        int base = p % np;
+        double scale = opt->scales[p / np - 1];
+        const double *from = plan->points + base * m->args_len;
+        for (long i = 0; i < m->args_len; i++)
+            plan->points[p * m->args_len + i] = scale * from[i];
+        memcpy(plan->seeds + p * m->outputs_len, plan->seeds + base * m->outputs_len,
+               (size_t)m->outputs_len * sizeof *plan->seeds);
+        memcpy(plan->check_elem + p * plan->ncheck, plan->check_elem + base * plan->ncheck,
+               (size_t)plan->ncheck * sizeof *plan->check_elem);
     }
 }
 
@@ -959,7 +1058,8 @@ static int self_check(const Plan *plan, Model *m, const Options *opt)
 {
     int failures = 0;
     double worst = 0;
-    for (int p = 0; p < plan->npoints; p++) {
+    /* no differences at the scaled points */
+    for (int p = 0; p < plan->nbase; p++) {
         load_point(m, plan, p);
         const double *seeds = plan->seeds + p * m->outputs_len;
         for (int c = 0; c < plan->ncheck; c++) {
@@ -1008,8 +1108,8 @@ static int self_check(const Plan *plan, Model *m, const Options *opt)
         return 1;
     }
     printf("%s: self-check: %d points, %d gradient elements, worst relative "
-           "difference %.2g", m->path, plan->npoints,
-           plan->npoints * plan->ncheck, worst);
+           "difference %.2g", m->path, plan->nbase,
+           plan->nbase * plan->ncheck, worst);
     if (plan->nskip)
         printf(" (%ld near a kink skipped)", plan->nskip);
     printf("\n");
@@ -1032,6 +1132,7 @@ static const char *const driver_checks[] = {
     "static double grad_again[GRADS_ALLOC];",
     "static int failures, point_reported = -1;",
     "static double worst_err;",
+    "static long outputs_checked, grads_checked, not_finite;",
     "#ifdef CHECK_FD",
     "static double worst_fd;",
     "static int fd_skipped;",
@@ -1121,6 +1222,15 @@ static const char *const driver_checks[] = {
     "    return element(arg_name[input_arg[g]], arg_len[input_arg[g]], i);",
     "}",
     "",
+    "/* At a scaled point (P >= NBASE) only a finite reference is compared. */",
+    "static int compared(int p, double want)",
+    "{",
+    "    if (p < NBASE || isfinite(want))",
+    "        return 1;",
+    "    not_finite++;",
+    "    return 0;",
+    "}",
+    "",
     "static void check_outputs(int p)",
     "{",
     "    for (int o = 0; o < NOUTPUTS; o++) {",
@@ -1128,6 +1238,9 @@ static const char *const driver_checks[] = {
     "        const double *got = output_buf + output_offset[o];",
     "        double scale = scale_of(want, output_len[o]), err;",
     "        for (int i = 0; i < output_len[o]; i++) {",
+    "            if (!compared(p, want[i]))",
+    "                continue;",
+    "            outputs_checked++;",
     "            if (!agrees(p, want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
     "                fail(p, \"output %s: expected %.17g, got %.17g\",",
     "                     element(output_name[o], output_len[o], i), want[i],",
@@ -1147,12 +1260,13 @@ static const char *const driver_checks[] = {
     "    return 0;",
     "}",
     "",
-    "/* Backward overwrites every gradient element and repeats itself exactly. */",
+    "/* Backward overwrites every gradient element (checked at the points that",
+    " * are not scaled, where nothing overflows) and repeats itself exactly. */",
     "static void run_backward(int p)",
     "{",
     "    fill_nan(grad_buf, GRADS_LEN);",
     "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_buf);",
-    "    for (int g = 0; g < NINPUTS; g++)",
+    "    for (int g = 0; g < NINPUTS && p < NBASE; g++)",
     "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
     "            if (isnan(grad_buf[grad_offset[g] + i]) && !nan_expected(p, g, i))",
     "                fail(p, \"gradient %s is NaN: left unwritten, or computed as NaN\",",
@@ -1180,6 +1294,9 @@ static const char *const driver_checks[] = {
     "    for (int c = 0; c < NCHECK; c++) {",
     "        int g = check_input[c], i = check_elem[p][c];",
     "        double want = grad_ref[p][c], got = grad_buf[grad_offset[g] + i], err;",
+    "        if (!compared(p, want))",
+    "            continue;",
+    "        grads_checked++;",
     "        /* 1e-12 of the size of the terms: rounding where they cancel */",
     "        if (!agrees(p, want, got, grad_scale(p, c), 1e-9, 1e-12,",
     "                    1e-12 * grad_mag[p][c], &err))",
@@ -1250,7 +1367,8 @@ static const char *const driver_checks[] = {
     "        double fd = (f_hi - f_lo) / (hi - lo);",
     "        double slack = 64 * DBL_EPSILON * fmax(size_hi, size_lo) / (hi - lo);",
     "        double got = grad_buf[grad_offset[g] + i];",
-    "        if (!agrees(p, fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack, &err))",
+    "        if (!agrees(p, fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack,",
+    "                    &err))",
     "            fail(p, \"gradient %s: finite differences give %.17g, backward %.17g\",",
     "                 input_element(g, i), fd, got);",
     "        /* the worst error only where the differences resolve the gradient */",
@@ -1276,24 +1394,29 @@ static const char *const driver_main[] = {
     "        check_grad_function(p);",
     "#endif",
     "#ifdef CHECK_FD",
-    "        check_differences(p);",
+    "        if (p < NBASE)",
+    "            check_differences(p);",
     "#endif",
     "    }",
     "    if (failures) {",
     "        fprintf(stderr, \"%s: %d failure(s)\\n\", MODEL, failures);",
     "        return 1;",
     "    }",
-    "    printf(\"%s: %d points, %d gradient elements and %d output elements checked, \"",
-    "           \"worst relative error %.2g\", MODEL, NPOINTS, NPOINTS * NCHECK,",
-    "           NPOINTS * OUTPUTS_LEN, worst_err);",
+    "    printf(\"%s: %d points, %ld gradient elements and %ld output elements checked, \"",
+    "           \"worst relative error %.2g\", MODEL, NPOINTS, grads_checked,",
+    "           outputs_checked, worst_err);",
     "#ifdef CHECK_FD",
     "    printf(\", finite differences %.2g\", worst_fd);",
     "    if (fd_skipped)",
     "        printf(\" (%d near a kink skipped)\", fd_skipped);",
-    "    printf(\"\\n\");",
     "#else",
-    "    printf(\", finite differences skipped\\n\");",
+    "    printf(\", finite differences skipped\");",
     "#endif",
+    "    if (NBASE < NPOINTS)",
+    "        printf(\"; %d of the points scaled by %s \"",
+    "               \"(non-finite reference elements skipped: %ld)\",",
+    "               NPOINTS - NBASE, SCALES, not_finite);",
+    "    printf(\"\\n\");",
     "    return 0;",
     "}",
 };
@@ -1302,20 +1425,22 @@ static const char *const driver_main[] = {
  * ENTRY_name after the includes and #undef'd at the end, as are the
  * macros the driver defines. */
 static const char *const driver_globals[] = {
-    "Tape", "NPOINTS", "NFIXED", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN", "NINPUTS",
-    "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
+    "Tape", "NPOINTS", "NFIXED", "NBASE", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN",
+    "NINPUTS", "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
     "NINPUTS_ALLOC", "GRADS_ALLOC", "NCHECK_ALLOC", "arg_name", "arg_offset",
     "arg_len", "input_arg", "grad_offset", "output_name", "output_offset",
     "output_len", "point_table", "seed_table", "output_ref", "check_input",
     "check_elem", "grad_ref", "grad_mag", "fd_skip", "forward_call", "backward_call",
     "grad_call", "tape_buf", "arg_buf", "output_buf", "grad_buf", "grad_again",
-    "failures", "point_reported", "worst_err", "worst_fd", "fd_skipped",
+    "failures", "point_reported", "worst_err", "outputs_checked", "grads_checked",
+    "not_finite", "compared", "worst_fd", "fd_skipped",
     "fill_nan", "copy", "same_bits", "agrees", "scale_of", "fail", "element",
     "input_element", "check_outputs", "nan_expected", "run_backward", "grad_scale",
     "check_gradients", "check_grad_function", "weighted_sum", "check_differences",
 };
 static const char *const driver_macros[] = {
-    "MODEL", "SEED", "OPTIONS", "MAX_REPORTS", "HAVE_GRAD", "CHECK_FD", "FD_STEP",
+    "MODEL", "SEED", "OPTIONS", "SCALES", "MAX_REPORTS", "HAVE_GRAD", "CHECK_FD",
+    "FD_STEP",
 };
 
 /* A C string literal for TEXT. */
@@ -1445,6 +1570,8 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
     buf_printf(out, "\n#define SEED \"%llu\"", (unsigned long long)opt->seed);
     buf_puts(out, "\n#define OPTIONS ");
     put_string(out, opt->command);
+    buf_puts(out, "\n#define SCALES ");
+    put_string(out, opt->scale_text ? opt->scale_text : "");
     buf_puts(out, "\n#define MAX_REPORTS 10\n");
     if (has_grad)
         buf_puts(out, "#define HAVE_GRAD\n");
@@ -1454,7 +1581,9 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
 
     buf_printf(out,
                "enum {\n"
-               "    NPOINTS = %d, NFIXED = %d,   /* points; the first NFIXED are --at's */\n"
+               "    /* points: the first NFIXED are --at's, those from NBASE on the\n"
+               "     * others scaled (--scale) */\n"
+               "    NPOINTS = %d, NFIXED = %d, NBASE = %d,\n"
                "    NARGS = %d, ARGS_LEN = %ld,   /* arguments, their elements */\n"
                "    NOUTPUTS = %d, OUTPUTS_LEN = %ld,\n"
                "    NINPUTS = %d, GRADS_LEN = %ld,\n"
@@ -1463,8 +1592,8 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                "    NARGS_ALLOC = %ld, ARGS_ALLOC = %ld, OUTPUTS_ALLOC = %ld,\n"
                "    NINPUTS_ALLOC = %ld, GRADS_ALLOC = %ld, NCHECK_ALLOC = %ld\n"
                "};\n\n",
-               np, (int)opt->nat, m->nargs, m->args_len, m->noutputs, m->outputs_len,
-               m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
+               np, (int)opt->nat, plan->nbase, m->nargs, m->args_len, m->noutputs,
+               m->outputs_len, m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
                max1(m->args_len), max1(m->outputs_len), max1(m->ninputs),
                max1(m->grads_len), max1(plan->ncheck));
 

@@ -153,10 +153,13 @@ typedef struct Dual {
 
 /* A tangent times a partial derivative.  A zero tangent means the value
  * does not depend on the direction at all, so an infinite partial (sqrt at
- * 0, say) must not turn it into NaN. */
+ * 0, say) must not turn it into NaN; nor must a tangent that overflowed
+ * (through 1e300 * softmax(1e16 * x)) meet a partial that underflowed to 0
+ * (sigmoid's beyond 745): the reverse pass multiplies the other way round
+ * and gets 0. */
 static double chain(double tangent, double partial)
 {
-    return tangent == 0 ? 0 : tangent * partial;
+    return tangent == 0 || partial == 0 ? 0 : tangent * partial;
 }
 
 /* How far the current direction's input can move before some relu, abs,
@@ -444,7 +447,8 @@ static void eval_rows(Tensor *out, const Tensor *a, Op op)
         for (long j = 0; j < n; j++) {
             double s = row_weight(x[j].v, max, z);
             if (op == OP_SOFTMAX) {
-                out->x[r * n + j] = (Dual){ s, s * (x[j].d - dot), s * (x[j].m + dot_m) };
+                out->x[r * n + j] = (Dual){ s, chain(x[j].d - dot, s),
+                                            chain(x[j].m + dot_m, s) };
             } else {
                 double v = !isinf(max) ? x[j].v - max - log_z : s > 0 ? -log_z : -INFINITY;
                 out->x[r * n + j] = (Dual){ v, x[j].d - dot, x[j].m + dot_m };
@@ -1155,11 +1159,12 @@ static const char *const driver_checks[] = {
     "}",
     "",
     "/* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where",
-    " * scale is the largest |reference| in the same array.  NaN agrees only with",
-    " * NaN, and only at a fixed point (P < NFIXED); an infinity agrees only with",
-    " * the same infinity.  *err is the error relative to max(|want|, |got|,",
-    " * (abs_coef * scale + slack) / rel), so that it is at most 1 where the",
-    " * values agree. */",
+    " * scale is the largest |reference| in the same array, or less than the",
+    " * smallest normal number: subnormals are underflow, which the forward and",
+    " * reverse passes meet in different orders.  NaN agrees only with NaN, and",
+    " * only at a fixed point (P < NFIXED); an infinity agrees only with the same",
+    " * infinity.  *err is the error relative to max(|want|, |got|, (abs_coef *",
+    " * scale + slack) / rel), so that it is at most 1 where the values agree. */",
     "static int agrees(int p, double want, double got, double scale, double rel,",
     "                  double abs_coef, double slack, double *err)",
     "{",
@@ -1170,8 +1175,9 @@ static const char *const driver_checks[] = {
     "        return isinf(want) && same_bits(&want, &got, 1);",
     "    double diff = fabs(want - got);",
     "    double size = fmax(fabs(want), fabs(got));",
-    "    if (diff > 0)",
-    "        *err = diff / fmax(size, (abs_coef * scale + slack) / rel);",
+    "    if (diff < DBL_MIN)",
+    "        return 1;",
+    "    *err = diff / fmax(size, (abs_coef * scale + slack) / rel);",
     "    return diff <= rel * size + abs_coef * scale + slack;",
     "}",
     "",

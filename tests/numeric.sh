@@ -3,7 +3,8 @@
 # independent forward-mode reference (tests/gradcheck.c), for every model in
 # tests/numeric.list, tests/numeric-tensor.list and a generated model of
 # 3000 statements; then the values the core issue fixes for
-# examples/kamper.grad and examples/swell.grad.
+# examples/kamper.grad and examples/swell.grad, and rows of large entries
+# and the NaN and infinity conventions against values worked out by hand.
 . "$top_srcdir/tests/lib.sh"
 
 # A sanitizer build links the runtime to one compiler's sanitizer

@@ -38,26 +38,37 @@ double gradrt_softplus(double x)
     return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
 }
 
+/* The row's maximum, or NaN if the row holds one: a comparison alone
+ * would skip it. */
 static double row_max(int n, const double *x)
 {
     double m = x[0];
-    for (int j = 1; j < n; j++)
-        if (x[j] > m)
+    for (int j = 1; j < n && !isnan(m); j++)
+        if (x[j] > m || isnan(x[j]))
             m = x[j];
     return m;
 }
 
-/* log(sum(exp(x))) = m + log(sum(exp(x - m))): every exp() is at most 1,
- * and the largest term is exactly 1, so the sum never underflows to 0. */
-static double row_logsumexp(int n, const double *x)
+/* x - m for an element x of a row whose maximum is m.  Where m is infinite
+ * the row is taken as the limit of rows whose largest entries grow (or a
+ * row of -inf, whose entries fall) together: the entries equal to m count
+ * as 0 and the others as -inf, so that softmax shares 1 among the k entries
+ * equal to m.  A NaN maximum gives NaN. */
+static double shifted(double x, double m)
 {
-    double m = row_max(n, x);
     if (isinf(m))
-        return m;
+        return x == m ? 0 : -INFINITY;
+    return x - m;
+}
+
+/* sum(exp(x - m)): at least 1, since the term of the maximum is exactly 1,
+ * so it never underflows, and no term overflows. */
+static double row_sum_exp(int n, const double *x, double m)
+{
     double s = 0;
     for (int j = 0; j < n; j++)
-        s += exp(x[j] - m);
-    return m + log(s);
+        s += exp(shifted(x[j], m));
+    return s;
 }
 
 void gradrt_softmax(int rows, int n, const double *x, double *y)
@@ -66,7 +77,7 @@ void gradrt_softmax(int rows, int n, const double *x, double *y)
         double m = row_max(n, x);
         double s = 0;
         for (int j = 0; j < n; j++) {
-            y[j] = exp(x[j] - m);
+            y[j] = exp(shifted(x[j], m));
             s += y[j];
         }
         for (int j = 0; j < n; j++)
@@ -88,25 +99,33 @@ void gradrt_softmax_backward(int rows, int n, const double *y,
     }
 }
 
+/* (x - m) - log(s) adds two quantities of one sign, so it is exact to
+ * rounding; x - (m + log(s)) would round m + log(s) to the spacing of m
+ * first, which is 2 at m = 1e16. */
 void gradrt_log_softmax(int rows, int n, const double *x, double *y)
 {
     for (int r = 0; r < rows; r++, x += n, y += n) {
-        double lse = row_logsumexp(n, x);
+        double m = row_max(n, x);
+        double log_s = log(row_sum_exp(n, x, m));
         for (int j = 0; j < n; j++)
-            y[j] = x[j] - lse;
+            y[j] = shifted(x[j], m) - log_s;
     }
 }
 
-void gradrt_log_softmax_backward(int rows, int n, const double *y,
-                                 const double *dy, double *dx,
-                                 int accumulate)
+/* softmax(x) = exp(x - m) / s from x itself: exp(y) would carry the
+ * rounding error of y, |y| ulps of it. */
+void gradrt_log_softmax_backward_x(int rows, int n, const double *x,
+                                   const double *dy, double *dx,
+                                   int accumulate)
 {
-    for (int r = 0; r < rows; r++, y += n, dy += n, dx += n) {
+    for (int r = 0; r < rows; r++, x += n, dy += n, dx += n) {
+        double m = row_max(n, x);
+        double s = row_sum_exp(n, x, m);
         double total = 0;
         for (int j = 0; j < n; j++)
             total += dy[j];
         for (int j = 0; j < n; j++) {
-            double d = dy[j] - exp(y[j]) * total;
+            double d = dy[j] - exp(shifted(x[j], m)) / s * total;
             dx[j] = accumulate ? dx[j] + d : d;
         }
     }
@@ -114,17 +133,22 @@ void gradrt_log_softmax_backward(int rows, int n, const double *y,
 
 void gradrt_logsumexp(int rows, int n, const double *x, double *y)
 {
-    for (int r = 0; r < rows; r++, x += n)
-        y[r] = row_logsumexp(n, x);
+    for (int r = 0; r < rows; r++, x += n) {
+        double m = row_max(n, x);
+        y[r] = m + log(row_sum_exp(n, x, m));
+    }
 }
 
+/* softmax(x) from x, as above: exp(x - y) from the rounded y is off by a
+ * factor exp(y - rounded y), e^-0.9 at y = 1e16 + log 3. */
 void gradrt_logsumexp_backward(int rows, int n, const double *x,
-                               const double *y, const double *dy, double *dx,
-                               int accumulate)
+                               const double *dy, double *dx, int accumulate)
 {
     for (int r = 0; r < rows; r++, x += n, dx += n) {
+        double m = row_max(n, x);
+        double s = row_sum_exp(n, x, m);
         for (int j = 0; j < n; j++) {
-            double d = dy[r] * exp(x[j] - y[r]);
+            double d = dy[r] * (exp(shifted(x[j], m)) / s);
             dx[j] = accumulate ? dx[j] + d : d;
         }
     }

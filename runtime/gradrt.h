@@ -32,25 +32,35 @@ double gradrt_tanh_deriv(double x);
 /* log(1 + exp(x)), exact to rounding for large |x|. */
 double gradrt_softplus(double x);
 
-/* y = softmax of each row of x; the row maximum is subtracted first. */
+/* Rows: m is the row maximum, and every kernel subtracts it before
+ * exponentiating.  A row holding NaN gives NaN throughout.  A row whose
+ * maximum is +inf (or that is all -inf) is the limit of rows whose largest
+ * entries grow (fall) together: softmax is 1/k on the k entries equal to m
+ * and 0 elsewhere, log_softmax -log k and -inf, logsumexp m; the backward
+ * kernels use the same softmax. */
+
+/* y = softmax of each row of x: exp(x - m) / sum(exp(x - m)). */
 void gradrt_softmax(int rows, int n, const double *x, double *y);
 /* dx = y * (dy - <dy, y>) per row, from the softmax output y. */
 void gradrt_softmax_backward(int rows, int n, const double *y,
                              const double *dy, double *dx, int accumulate);
 
-/* y = x - logsumexp(x) per row. */
+/* y = (x - m) - log(sum(exp(x - m))) per row: exact to rounding for any
+ * finite row. */
 void gradrt_log_softmax(int rows, int n, const double *x, double *y);
-/* dx = dy - exp(y) * sum(dy) per row, from the log_softmax output y. */
-void gradrt_log_softmax_backward(int rows, int n, const double *y,
-                                 const double *dy, double *dx,
-                                 int accumulate);
+/* dx = dy - softmax(x) * sum(dy) per row, from the INPUT x.  It replaces
+ * gradrt_log_softmax_backward, which took the output y: code generated for
+ * that one fails to link instead of passing y where x is expected. */
+void gradrt_log_softmax_backward_x(int rows, int n, const double *x,
+                                   const double *dy, double *dx,
+                                   int accumulate);
 
-/* y[r] = log(sum(exp(row r of x))), one value per row. */
+/* y[r] = m + log(sum(exp(x - m))) for row r, one value per row. */
 void gradrt_logsumexp(int rows, int n, const double *x, double *y);
-/* dx = dy[r] * exp(x - y[r]) per row. */
+/* dx = dy[r] * softmax(x) per row, from x alone (it took y as well before
+ * libgradrt.so.1). */
 void gradrt_logsumexp_backward(int rows, int n, const double *x,
-                               const double *y, const double *dy, double *dx,
-                               int accumulate);
+                               const double *dy, double *dx, int accumulate);
 
 #ifdef __cplusplus
 }

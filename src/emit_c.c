@@ -1007,29 +1007,31 @@ static void adj_conv1d(Emitter *e, const Adjoint *a)
 }
 
 /* softmax, log_softmax, logsumexp: the runtime's row kernels. */
-static const char *const row_kernel[OP_COUNT] = {
-    [OP_SOFTMAX] = "gradrt_softmax",
-    [OP_LOG_SOFTMAX] = "gradrt_log_softmax",
-    [OP_LOGSUMEXP] = "gradrt_logsumexp",
+static const char *const row_kernel[OP_COUNT][2] = {
+    [OP_SOFTMAX] = { "gradrt_softmax", "gradrt_softmax_backward" },
+    [OP_LOG_SOFTMAX] = { "gradrt_log_softmax", "gradrt_log_softmax_backward_x" },
+    [OP_LOGSUMEXP] = { "gradrt_logsumexp", "gradrt_logsumexp_backward" },
 };
 
 static void fwd_rows(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     Shape x = node_shape(e, node->args[0]);
-    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", row_kernel[node->op], rows_of(x),
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", row_kernel[node->op][0], rows_of(x),
                 cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
 }
 
+/* A backward kernel takes the value its rule in ops.def reads, the result
+ * (%=) or the argument (%0): the one diff() put on the tape. */
 static void adj_rows(Emitter *e, const Adjoint *a)
 {
     const Node *node = &e->g->nodes[a->from];
     Shape x = node_shape(e, a->to);
-    const char *input = node->op == OP_LOGSUMEXP
-                            ? fmt(e, "%s, ", value_ptr(e, node->args[0])) : "";
-    emit_line(e, fmt(e, "%s_backward(%ld, %ld, %s%s, %s, %s, %d);", row_kernel[node->op],
-                rows_of(x), cols_of(x), input, value_ptr(e, a->from),
-                adj_ptr(e, a->from), adj_ptr(e, a->to), a->first ? 0 : 1));
+    bool reads_self = op_template_reads(op_info[node->op].adj[0]) & READS_SELF;
+    int read = reads_self ? a->from : node->args[0];
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %d);", row_kernel[node->op][1],
+                rows_of(x), cols_of(x), value_ptr(e, read), adj_ptr(e, a->from),
+                adj_ptr(e, a->to), a->first ? 0 : 1));
 }
 
 static void fwd_struct(Emitter *e, int n)

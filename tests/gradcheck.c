@@ -39,9 +39,23 @@
  *                       (repeatable; default -2:2)
  *   --range-all LO:HI   the default range for every argument
  *   --at NAME=V[,NAME=V...]
- *                       also check one fixed point (repeatable; scalar
- *                       arguments only, the others are drawn at random);
- *                       fixed points come before the random ones
+ *                       also check one fixed point (repeatable): NAME=V
+ *                       sets a scalar argument, NAME[I]=V element I of a
+ *                       tensor (row-major), and V may be inf, -inf or nan;
+ *                       what is not set is drawn at random.  Fixed points
+ *                       come before the random ones.  At a fixed point a
+ *                       NaN in the reference is an answer like any other:
+ *                       it agrees with a NaN (and only with one)
+ *   --scale F           also check every point with all its arguments
+ *                       multiplied by F (repeatable): large magnitudes for
+ *                       the operators whose stability docs/language.md
+ *                       promises.  There the driver compares only the
+ *                       elements whose reference is finite, at the same
+ *                       tolerances (the generated code and the reference
+ *                       evaluate the same expressions, so they differ by
+ *                       rounding, which scales with the values), and takes
+ *                       no finite differences: a step of 1e-6 of 1e300 is
+ *                       meaningless
  *   --no-fd             skip the finite differences (for points at kinks)
  *   --header FILE       the generated header to include (default NAME.h)
  *   --entry NAME        name the driver's entry point NAME instead of main:
@@ -78,8 +92,11 @@ static const char usage[] =
     "  --seed S                seed of the random points (default 1)\n"
     "  --range NAME=LO:HI      range of argument NAME (repeatable; default -2:2)\n"
     "  --range-all LO:HI       range of every argument without its own\n"
-    "  --at NAME=V[,NAME=V...] also check this fixed point (scalars only;\n"
-    "                          repeatable; other arguments are random)\n"
+    "  --at NAME=V[,NAME=V...] also check this fixed point (repeatable): NAME=V\n"
+    "                          or NAME[I]=V for element I of a tensor; V may be\n"
+    "                          inf, -inf or nan; the rest is random\n"
+    "  --scale F               also check each point times F, where the\n"
+    "                          reference is finite (repeatable)\n"
     "  --no-fd                 skip the finite-difference second opinion\n"
     "  --header FILE           the generated header to include (default NAME.h)\n"
     "  --entry NAME            define int NAME(void) instead of main\n"
@@ -136,10 +153,13 @@ typedef struct Dual {
 
 /* A tangent times a partial derivative.  A zero tangent means the value
  * does not depend on the direction at all, so an infinite partial (sqrt at
- * 0, say) must not turn it into NaN. */
+ * 0, say) must not turn it into NaN; nor must a tangent that overflowed
+ * (through 1e300 * softmax(1e16 * x)) meet a partial that underflowed to 0
+ * (sigmoid's beyond 745): the reverse pass multiplies the other way round
+ * and gets 0. */
 static double chain(double tangent, double partial)
 {
-    return tangent == 0 ? 0 : tangent * partial;
+    return tangent == 0 || partial == 0 ? 0 : tangent * partial;
 }
 
 /* How far the current direction's input can move before some relu, abs,
@@ -217,14 +237,13 @@ static Dual unary_rule(Op op, Dual a)
         e = exp(-fabs(a.v));
         return apply1(a, sigmoid(a.v), e / ((1 + e) * (1 + e)));
     case OP_RELU:
-        /* relu'(0) = 1: x >= 0 counts as active */
+        /* relu'(0) = relu'(NaN) = 1: relu is x itself unless x < 0 */
         note_kink(a.v, a.d);
-        return a.v >= 0 ? a : (Dual){ 0.0, 0.0, 0.0 };
+        return a.v < 0 ? (Dual){ 0.0, 0.0, 0.0 } : a;
     case OP_ABS:
-        /* abs'(0) = 0 */
+        /* abs'(0) = 0, abs'(NaN) = NaN: the sign of x, 0 at 0 */
         note_kink(a.v, a.d);
-        return (Dual){ fabs(a.v), a.v > 0 ? a.d : a.v < 0 ? -a.d : 0.0,
-                       a.v != 0 ? a.m : 0.0 };
+        return apply1(a, fabs(a.v), isnan(a.v) ? a.v : (a.v > 0) - (a.v < 0));
     case OP_SOFTPLUS:
         return apply1(a, fmax(a.v, 0) + log1p(exp(-fabs(a.v))), sigmoid(a.v));
     default:
@@ -246,17 +265,19 @@ static Dual binary_rule(Op op, Dual a, Dual b)
         v = a.v / b.v;
         return apply2(a, b, v, 1 / b.v, -v / b.v);
     case OP_POW:
-        /* d/dy x^y = x^y log x is taken as 0 at x = 0; d/dx x^0 = 0. */
+        /* d/dy x^y = x^y log x is taken as 0 at x = 0 for y >= 0 (for
+         * y < 0 it is -inf); d/dx x^0 = 0. */
         v = pow(a.v, b.v);
         return apply2(a, b, v, b.v == 0 ? 0 : b.v * pow(a.v, b.v - 1),
-                      a.v == 0 ? 0 : v * log(a.v));
+                      a.v == 0 && b.v >= 0 ? 0 : v * log(a.v));
     case OP_MAX:
-        /* ties go to the first argument */
+        /* the argument returned takes it all: the first on a tie, a NaN on
+         * either side (the first if both are) */
         note_kink(a.v - b.v, a.d - b.d);
-        return a.v >= b.v ? a : b;
+        return isnan(a.v) || (!isnan(b.v) && a.v >= b.v) ? a : b;
     case OP_MIN:
         note_kink(a.v - b.v, a.d - b.d);
-        return a.v <= b.v ? a : b;
+        return isnan(a.v) || (!isnan(b.v) && a.v <= b.v) ? a : b;
     default:
         die("gradcheck: no rule for binary operator %d", (int)op);
     }
@@ -383,22 +404,40 @@ static void eval_reduce(Tensor *out, const Tensor *a, int axis, bool mean)
     }
 }
 
+/* The softmax weight of an entry X of a row with maximum MAX and sum Z
+ * (see eval_rows). */
+static double row_weight(double x, double max, double z)
+{
+    if (isinf(max))
+        return x == max ? 1 / z : 0;
+    return exp(x - max) / z;
+}
+
 /* softmax, log_softmax or logsumexp of each row, with the row maximum
- * subtracted: with s = softmax(x), d log(sum exp x) = <s, dx>. */
+ * subtracted: with s = softmax(x), d log(sum exp x) = <s, dx>.  A row
+ * holding NaN is NaN throughout.  A row whose maximum is infinite is the
+ * limit as its k entries equal to the maximum move together: s is 1/k on
+ * them and 0 elsewhere, so z counts them instead of summing exponentials
+ * (a row of -inf is a row of n equal entries). */
 static void eval_rows(Tensor *out, const Tensor *a, Op op)
 {
     long rows, n;
     as_matrix(a->shape, false, &rows, &n);
     for (long r = 0; r < rows; r++) {
         const Dual *x = a->x + r * n;
-        double max = x[0].v, z = 0, dot = 0, dot_m = 0;
-        for (long j = 1; j < n; j++)
-            max = fmax(max, x[j].v);
-        for (long j = 0; j < n; j++)
-            z += exp(x[j].v - max);
+        double max = -INFINITY, z = 0, dot = 0, dot_m = 0;
+        bool nan = false;
         for (long j = 0; j < n; j++) {
-            dot += chain(x[j].d, exp(x[j].v - max) / z);
-            dot_m += chain(x[j].m, exp(x[j].v - max) / z);
+            nan = nan || isnan(x[j].v);
+            max = fmax(max, x[j].v);
+        }
+        if (nan)
+            max = NAN;
+        for (long j = 0; j < n; j++)
+            z += isinf(max) ? (x[j].v == max) : exp(x[j].v - max);
+        for (long j = 0; j < n; j++) {
+            dot += chain(x[j].d, row_weight(x[j].v, max, z));
+            dot_m += chain(x[j].m, row_weight(x[j].v, max, z));
         }
         double log_z = log(z);
         if (op == OP_LOGSUMEXP) {
@@ -406,12 +445,13 @@ static void eval_rows(Tensor *out, const Tensor *a, Op op)
             continue;
         }
         for (long j = 0; j < n; j++) {
+            double s = row_weight(x[j].v, max, z);
             if (op == OP_SOFTMAX) {
-                double s = exp(x[j].v - max) / z;
-                out->x[r * n + j] = (Dual){ s, s * (x[j].d - dot), s * (x[j].m + dot_m) };
+                out->x[r * n + j] = (Dual){ s, chain(x[j].d - dot, s),
+                                            chain(x[j].m + dot_m, s) };
             } else {
-                out->x[r * n + j] = (Dual){ x[j].v - max - log_z, x[j].d - dot,
-                                            x[j].m + dot_m };
+                double v = !isinf(max) ? x[j].v - max - log_z : s > 0 ? -log_z : -INFINITY;
+                out->x[r * n + j] = (Dual){ v, x[j].d - dot, x[j].m + dot_m };
             }
         }
     }
@@ -445,6 +485,58 @@ static void eval_conv1d(Tensor *out, const Tensor *x, const Tensor *h)
         }
         out->x[i] = s;
     }
+}
+
+/* The expression E stands for, through names. */
+static const Expr *resolve(const Model *m, const Expr *e)
+{
+    while (e->kind == EXPR_NAME && m->ast.stmts[e->def].expr)
+        e = m->ast.stmts[e->def].expr;
+    return e;
+}
+
+static bool is_call(const Expr *e, Op op)
+{
+    return e->kind == EXPR_CALL && e->op == op;
+}
+
+/* log(E's argument) for the forms that docs/language.md's stable
+ * logarithms list, written there and here through names: log(sigmoid(u))
+ * as -softplus(-u), log(1 - sigmoid(u)) as -softplus(u), log(softmax(u))
+ * as log_softmax(u), log(sum(exp(u))) of a vector and log(sum(exp(U), 1))
+ * as logsumexp(u).  These are what gradc computes, and they stay finite
+ * where sigmoid or exp underflows.  False for any other argument. */
+static bool eval_stable_log(Model *m, const Expr *e)
+{
+    Tensor *out = &m->values[e->id];
+    const Expr *a = resolve(m, e->args[0]);
+    const Expr *sub = NULL;
+    if (a->kind == EXPR_BINARY && a->op == OP_SUB) {
+        const Expr *one = resolve(m, a->args[0]);
+        if (one->kind == EXPR_NUM && one->num == 1)
+            sub = resolve(m, a->args[1]);
+    }
+    if (is_call(a, OP_SIGMOID) || (sub && is_call(sub, OP_SIGMOID))) {
+        const Tensor *u = &m->values[(sub ? sub : a)->args[0]->id];
+        for (long i = 0; i < out->len; i++) {
+            Dual x = sub ? u->x[i] : unary_rule(OP_NEG, u->x[i]);
+            out->x[i] = unary_rule(OP_NEG, unary_rule(OP_SOFTPLUS, x));
+        }
+        return true;
+    }
+    if (is_call(a, OP_SOFTMAX)) {
+        eval_rows(out, &m->values[a->args[0]->id], OP_LOG_SOFTMAX);
+        return true;
+    }
+    if (is_call(a, OP_SUM)) {
+        const Expr *x = resolve(m, a->args[0]);
+        if (is_call(x, OP_EXP) && ((x->shape.rank == 1 && a->axis < 0) ||
+                                   (x->shape.rank == 2 && a->axis == 1))) {
+            eval_rows(out, &m->values[x->args[0]->id], OP_LOGSUMEXP);
+            return true;
+        }
+    }
+    return false;
 }
 
 static void eval_expr(Model *m, const Expr *e)
@@ -485,6 +577,10 @@ static void eval_expr(Model *m, const Expr *e)
     case OP_CONV1D:
         eval_conv1d(out, a, b);
         return;
+    case OP_LOG:
+        if (eval_stable_log(m, e))
+            return;
+        break;
     default:
         break;
     }
@@ -580,6 +676,9 @@ typedef struct Options {
     size_t nranges, cap_ranges;
     const char **at;        /* the --at texts, parsed once the model is read */
     size_t nat, cap_at;
+    double *scales;         /* --scale */
+    size_t nscales, cap_scales;
+    const char *scale_text; /* the same, for the driver's summary */
     bool fd;
     bool self_check;
     const char *command;    /* the options, for reproducing a failure */
@@ -593,12 +692,21 @@ static void usage_error(const char *fmt, const char *arg)
     exit(2);
 }
 
-static double parse_double(const char *text, const char *end, const char *what)
+/* A number, inf, -inf or nan, from TEXT up to END. */
+static double parse_number(const char *text, const char *end, const char *what)
 {
     char *stop;
     errno = 0;
     double v = strtod(text, &stop);
-    if (stop == text || stop != end || errno || !isfinite(v))
+    if (stop == text || stop != end || errno)
+        usage_error("bad number in %s", what);
+    return v;
+}
+
+static double parse_double(const char *text, const char *end, const char *what)
+{
+    double v = parse_number(text, end, what);
+    if (!isfinite(v))
         usage_error("bad number in %s", what);
     return v;
 }
@@ -634,6 +742,7 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         { "range", required_argument, NULL, 'r' },
         { "range-all", required_argument, NULL, 'R' },
         { "at", required_argument, NULL, 'a' },
+        { "scale", required_argument, NULL, 'c' },
         { "no-fd", no_argument, NULL, 'n' },
         { "header", required_argument, NULL, 'H' },
         { "entry", required_argument, NULL, 'E' },
@@ -685,6 +794,16 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         case 'a':
             VEC_PUSH(arena, opt->at, opt->nat, opt->cap_at, optarg);
             break;
+        case 'c': {
+            double f = parse_double(optarg, optarg + strlen(optarg), optarg);
+            if (f == 0)
+                usage_error("--scale takes a number other than 0, not '%s'", optarg);
+            VEC_PUSH(arena, opt->scales, opt->nscales, opt->cap_scales, f);
+            opt->scale_text = opt->scale_text
+                                  ? arena_printf(arena, "%s, %s", opt->scale_text, optarg)
+                                  : optarg;
+            break;
+        }
         case 'n':
             opt->fd = false;
             break;
@@ -731,6 +850,7 @@ static Arg *find_arg(Model *m, const char *name)
 
 typedef struct Plan {
     int npoints;
+    int nbase;          /* the drawn and fixed points; the rest are them scaled */
     double *points;     /* npoints x args_len */
     double *seeds;      /* npoints x outputs_len */
     int ncheck;         /* gradient elements checked per point */
@@ -748,7 +868,8 @@ static void *alloc_array(Arena *arena, long n, size_t size)
     return arena_alloc(arena, (size_t)(n > 0 ? n : 1) * size);
 }
 
-/* The fixed point TEXT ("x=1,y=-2") into P, over random values already there. */
+/* The fixed point TEXT ("x=1,v[2]=inf") into P, over random values
+ * already there. */
 static void apply_at(Model *m, Arena *arena, const char *text, double *p)
 {
     const char *s = text;
@@ -758,18 +879,29 @@ static void apply_at(Model *m, Arena *arena, const char *text, double *p)
             comma = s + strlen(s);
         if (!eq || eq > comma)
             usage_error("--at takes NAME=V[,NAME=V...], not '%s'", text);
-        const char *name = arena_strndup(arena, s, (size_t)(eq - s));
+        const char *bracket = memchr(s, '[', (size_t)(eq - s));
+        const char *name = arena_strndup(arena, s, (size_t)((bracket ? bracket : eq) - s));
         Arg *a = find_arg(m, name);
         if (!a)
             usage_error("--at: the model has no argument '%s'", name);
-        if (a->stmt->shape.rank != 0)
-            usage_error("--at: '%s' is not a scalar", name);
-        p[a->offset] = parse_double(eq + 1, comma, text);
+        long i = 0;
+        if (bracket) {
+            char *end;
+            errno = 0;
+            i = strtol(bracket + 1, &end, 10);
+            if (end == bracket + 1 || *end != ']' || end + 1 != eq || errno || i < 0 ||
+                i >= a->value->len)
+                usage_error("--at: no such element in '%s'", text);
+        } else if (a->stmt->shape.rank != 0) {
+            usage_error("--at: '%s' is not a scalar: set its elements, NAME[I]=V", name);
+        }
+        p[a->offset + i] = parse_number(eq + 1, comma, text);
         s = *comma ? comma + 1 : comma;
     }
 }
 
-/* Draw the points, seeds and checked elements; fixed points first. */
+/* Draw the points, seeds and checked elements; fixed points first, and
+ * the scaled copies of them all last. */
 static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
 {
     Rng rng = { opt->seed };
@@ -785,9 +917,10 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
                 m->args[a].hi = opt->ranges[r].hi;
             }
     }
-    int np = plan->npoints = (int)(opt->nat + (size_t)opt->points);
-    plan->points = alloc_array(arena, np * m->args_len, sizeof(double));
-    plan->seeds = alloc_array(arena, np * m->outputs_len, sizeof(double));
+    int np = plan->nbase = (int)(opt->nat + (size_t)opt->points);
+    plan->npoints = np * (int)(1 + opt->nscales);
+    plan->points = alloc_array(arena, plan->npoints * m->args_len, sizeof(double));
+    plan->seeds = alloc_array(arena, plan->npoints * m->outputs_len, sizeof(double));
     for (int p = 0; p < np; p++) {
         double *point = plan->points + p * m->args_len;
         for (int a = 0; a < m->nargs; a++)
@@ -809,7 +942,7 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
         plan->ncheck += (int)(len <= FULL_CHECK_MAX ? len : SAMPLE_SIZE);
     }
     plan->check_input = alloc_array(arena, plan->ncheck, sizeof(int));
-    plan->check_elem = alloc_array(arena, np * plan->ncheck, sizeof(long));
+    plan->check_elem = alloc_array(arena, plan->npoints * plan->ncheck, sizeof(long));
     long *pick = alloc_array(arena, m->args_len, sizeof(long));
     for (int p = 0; p < np; p++) {
         int c = 0;
@@ -837,6 +970,20 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
                 plan->check_elem[p * plan->ncheck + c] = pick[i];
             }
         }
+    }
+
+    /* Each scale: every point again, its arguments multiplied, with the
+     * same seeds and checked elements. */
+    for (int p = np; p < plan->npoints; p++) {
+        int base = p % np;
+        double scale = opt->scales[p / np - 1];
+        const double *from = plan->points + base * m->args_len;
+        for (long i = 0; i < m->args_len; i++)
+            plan->points[p * m->args_len + i] = scale * from[i];
+        memcpy(plan->seeds + p * m->outputs_len, plan->seeds + base * m->outputs_len,
+               (size_t)m->outputs_len * sizeof *plan->seeds);
+        memcpy(plan->check_elem + p * plan->ncheck, plan->check_elem + base * plan->ncheck,
+               (size_t)plan->ncheck * sizeof *plan->check_elem);
     }
 }
 
@@ -915,7 +1062,8 @@ static int self_check(const Plan *plan, Model *m, const Options *opt)
 {
     int failures = 0;
     double worst = 0;
-    for (int p = 0; p < plan->npoints; p++) {
+    /* no differences at the scaled points */
+    for (int p = 0; p < plan->nbase; p++) {
         load_point(m, plan, p);
         const double *seeds = plan->seeds + p * m->outputs_len;
         for (int c = 0; c < plan->ncheck; c++) {
@@ -964,8 +1112,8 @@ static int self_check(const Plan *plan, Model *m, const Options *opt)
         return 1;
     }
     printf("%s: self-check: %d points, %d gradient elements, worst relative "
-           "difference %.2g", m->path, plan->npoints,
-           plan->npoints * plan->ncheck, worst);
+           "difference %.2g", m->path, plan->nbase,
+           plan->nbase * plan->ncheck, worst);
     if (plan->nskip)
         printf(" (%ld near a kink skipped)", plan->nskip);
     printf("\n");
@@ -988,6 +1136,7 @@ static const char *const driver_checks[] = {
     "static double grad_again[GRADS_ALLOC];",
     "static int failures, point_reported = -1;",
     "static double worst_err;",
+    "static long outputs_checked, grads_checked, not_finite;",
     "#ifdef CHECK_FD",
     "static double worst_fd;",
     "static int fd_skipped;",
@@ -1010,20 +1159,25 @@ static const char *const driver_checks[] = {
     "}",
     "",
     "/* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where",
-    " * scale is the largest |reference| in the same array.  NaN never agrees;",
-    " * an infinity agrees only with the same infinity.  *err is the error",
-    " * relative to max(|want|, |got|, (abs_coef * scale + slack) / rel), so that",
-    " * it is at most 1 where the values agree. */",
-    "static int agrees(double want, double got, double scale, double rel,",
+    " * scale is the largest |reference| in the same array, or less than the",
+    " * smallest normal number: subnormals are underflow, which the forward and",
+    " * reverse passes meet in different orders.  NaN agrees only with NaN, and",
+    " * only at a fixed point (P < NFIXED); an infinity agrees only with the same",
+    " * infinity.  *err is the error relative to max(|want|, |got|, (abs_coef *",
+    " * scale + slack) / rel), so that it is at most 1 where the values agree. */",
+    "static int agrees(int p, double want, double got, double scale, double rel,",
     "                  double abs_coef, double slack, double *err)",
     "{",
     "    *err = 0;",
+    "    if (isnan(want) && isnan(got))",
+    "        return p < NFIXED;",
     "    if (isnan(want) || isnan(got) || isinf(want) || isinf(got))",
     "        return isinf(want) && same_bits(&want, &got, 1);",
     "    double diff = fabs(want - got);",
     "    double size = fmax(fabs(want), fabs(got));",
-    "    if (diff > 0)",
-    "        *err = diff / fmax(size, (abs_coef * scale + slack) / rel);",
+    "    if (diff < DBL_MIN)",
+    "        return 1;",
+    "    *err = diff / fmax(size, (abs_coef * scale + slack) / rel);",
     "    return diff <= rel * size + abs_coef * scale + slack;",
     "}",
     "",
@@ -1074,6 +1228,15 @@ static const char *const driver_checks[] = {
     "    return element(arg_name[input_arg[g]], arg_len[input_arg[g]], i);",
     "}",
     "",
+    "/* At a scaled point (P >= NBASE) only a finite reference is compared. */",
+    "static int compared(int p, double want)",
+    "{",
+    "    if (p < NBASE || isfinite(want))",
+    "        return 1;",
+    "    not_finite++;",
+    "    return 0;",
+    "}",
+    "",
     "static void check_outputs(int p)",
     "{",
     "    for (int o = 0; o < NOUTPUTS; o++) {",
@@ -1081,7 +1244,10 @@ static const char *const driver_checks[] = {
     "        const double *got = output_buf + output_offset[o];",
     "        double scale = scale_of(want, output_len[o]), err;",
     "        for (int i = 0; i < output_len[o]; i++) {",
-    "            if (!agrees(want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
+    "            if (!compared(p, want[i]))",
+    "                continue;",
+    "            outputs_checked++;",
+    "            if (!agrees(p, want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
     "                fail(p, \"output %s: expected %.17g, got %.17g\",",
     "                     element(output_name[o], output_len[o], i), want[i],",
     "                     got[i]);",
@@ -1090,14 +1256,25 @@ static const char *const driver_checks[] = {
     "    }",
     "}",
     "",
-    "/* Backward overwrites every gradient element and repeats itself exactly. */",
+    "/* Is element I of input G's gradient checked at point P, and NaN in the",
+    " * reference there (as it can be at a fixed point)? */",
+    "static int nan_expected(int p, int g, int i)",
+    "{",
+    "    for (int c = 0; c < NCHECK; c++)",
+    "        if (check_input[c] == g && check_elem[p][c] == i)",
+    "            return isnan(grad_ref[p][c]);",
+    "    return 0;",
+    "}",
+    "",
+    "/* Backward overwrites every gradient element (checked at the points that",
+    " * are not scaled, where nothing overflows) and repeats itself exactly. */",
     "static void run_backward(int p)",
     "{",
     "    fill_nan(grad_buf, GRADS_LEN);",
     "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_buf);",
-    "    for (int g = 0; g < NINPUTS; g++)",
+    "    for (int g = 0; g < NINPUTS && p < NBASE; g++)",
     "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
-    "            if (isnan(grad_buf[grad_offset[g] + i]))",
+    "            if (isnan(grad_buf[grad_offset[g] + i]) && !nan_expected(p, g, i))",
     "                fail(p, \"gradient %s is NaN: left unwritten, or computed as NaN\",",
     "                     input_element(g, i));",
     "    for (int i = 0; i < GRADS_LEN; i++)",
@@ -1123,9 +1300,12 @@ static const char *const driver_checks[] = {
     "    for (int c = 0; c < NCHECK; c++) {",
     "        int g = check_input[c], i = check_elem[p][c];",
     "        double want = grad_ref[p][c], got = grad_buf[grad_offset[g] + i], err;",
+    "        if (!compared(p, want))",
+    "            continue;",
+    "        grads_checked++;",
     "        /* 1e-12 of the size of the terms: rounding where they cancel */",
-    "        if (!agrees(want, got, grad_scale(p, c), 1e-9, 1e-12, 1e-12 * grad_mag[p][c],",
-    "                    &err))",
+    "        if (!agrees(p, want, got, grad_scale(p, c), 1e-9, 1e-12,",
+    "                    1e-12 * grad_mag[p][c], &err))",
     "            fail(p, \"gradient %s: expected %.17g, got %.17g\",",
     "                 input_element(g, i), want, got);",
     "        worst_err = fmax(worst_err, err);",
@@ -1179,6 +1359,9 @@ static const char *const driver_checks[] = {
     "            fd_skipped++;",
     "            continue;",
     "        }",
+    "        /* nothing to difference: a fixed point's infinity or NaN */",
+    "        if (!isfinite(grad_ref[p][c]))",
+    "            continue;",
     "        double *x = arg_buf + arg_offset[input_arg[g]] + i;",
     "        double x0 = *x, h = FD_STEP * fmax(1.0, fabs(x0)), size_hi, size_lo, err;",
     "        double hi = x0 + h, lo = x0 - h;",
@@ -1190,7 +1373,8 @@ static const char *const driver_checks[] = {
     "        double fd = (f_hi - f_lo) / (hi - lo);",
     "        double slack = 64 * DBL_EPSILON * fmax(size_hi, size_lo) / (hi - lo);",
     "        double got = grad_buf[grad_offset[g] + i];",
-    "        if (!agrees(fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack, &err))",
+    "        if (!agrees(p, fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack,",
+    "                    &err))",
     "            fail(p, \"gradient %s: finite differences give %.17g, backward %.17g\",",
     "                 input_element(g, i), fd, got);",
     "        /* the worst error only where the differences resolve the gradient */",
@@ -1216,24 +1400,29 @@ static const char *const driver_main[] = {
     "        check_grad_function(p);",
     "#endif",
     "#ifdef CHECK_FD",
-    "        check_differences(p);",
+    "        if (p < NBASE)",
+    "            check_differences(p);",
     "#endif",
     "    }",
     "    if (failures) {",
     "        fprintf(stderr, \"%s: %d failure(s)\\n\", MODEL, failures);",
     "        return 1;",
     "    }",
-    "    printf(\"%s: %d points, %d gradient elements and %d output elements checked, \"",
-    "           \"worst relative error %.2g\", MODEL, NPOINTS, NPOINTS * NCHECK,",
-    "           NPOINTS * OUTPUTS_LEN, worst_err);",
+    "    printf(\"%s: %d points, %ld gradient elements and %ld output elements checked, \"",
+    "           \"worst relative error %.2g\", MODEL, NPOINTS, grads_checked,",
+    "           outputs_checked, worst_err);",
     "#ifdef CHECK_FD",
     "    printf(\", finite differences %.2g\", worst_fd);",
     "    if (fd_skipped)",
     "        printf(\" (%d near a kink skipped)\", fd_skipped);",
-    "    printf(\"\\n\");",
     "#else",
-    "    printf(\", finite differences skipped\\n\");",
+    "    printf(\", finite differences skipped\");",
     "#endif",
+    "    if (NBASE < NPOINTS)",
+    "        printf(\"; %d of the points scaled by %s \"",
+    "               \"(non-finite reference elements skipped: %ld)\",",
+    "               NPOINTS - NBASE, SCALES, not_finite);",
+    "    printf(\"\\n\");",
     "    return 0;",
     "}",
 };
@@ -1242,20 +1431,22 @@ static const char *const driver_main[] = {
  * ENTRY_name after the includes and #undef'd at the end, as are the
  * macros the driver defines. */
 static const char *const driver_globals[] = {
-    "Tape", "NPOINTS", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN", "NINPUTS",
-    "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
+    "Tape", "NPOINTS", "NFIXED", "NBASE", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN",
+    "NINPUTS", "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
     "NINPUTS_ALLOC", "GRADS_ALLOC", "NCHECK_ALLOC", "arg_name", "arg_offset",
     "arg_len", "input_arg", "grad_offset", "output_name", "output_offset",
     "output_len", "point_table", "seed_table", "output_ref", "check_input",
     "check_elem", "grad_ref", "grad_mag", "fd_skip", "forward_call", "backward_call",
     "grad_call", "tape_buf", "arg_buf", "output_buf", "grad_buf", "grad_again",
-    "failures", "point_reported", "worst_err", "worst_fd", "fd_skipped",
+    "failures", "point_reported", "worst_err", "outputs_checked", "grads_checked",
+    "not_finite", "compared", "worst_fd", "fd_skipped",
     "fill_nan", "copy", "same_bits", "agrees", "scale_of", "fail", "element",
-    "input_element", "check_outputs", "run_backward", "grad_scale",
+    "input_element", "check_outputs", "nan_expected", "run_backward", "grad_scale",
     "check_gradients", "check_grad_function", "weighted_sum", "check_differences",
 };
 static const char *const driver_macros[] = {
-    "MODEL", "SEED", "OPTIONS", "MAX_REPORTS", "HAVE_GRAD", "CHECK_FD", "FD_STEP",
+    "MODEL", "SEED", "OPTIONS", "SCALES", "MAX_REPORTS", "HAVE_GRAD", "CHECK_FD",
+    "FD_STEP",
 };
 
 /* A C string literal for TEXT. */
@@ -1385,6 +1576,8 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
     buf_printf(out, "\n#define SEED \"%llu\"", (unsigned long long)opt->seed);
     buf_puts(out, "\n#define OPTIONS ");
     put_string(out, opt->command);
+    buf_puts(out, "\n#define SCALES ");
+    put_string(out, opt->scale_text ? opt->scale_text : "");
     buf_puts(out, "\n#define MAX_REPORTS 10\n");
     if (has_grad)
         buf_puts(out, "#define HAVE_GRAD\n");
@@ -1394,7 +1587,9 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
 
     buf_printf(out,
                "enum {\n"
-               "    NPOINTS = %d,\n"
+               "    /* points: the first NFIXED are --at's, those from NBASE on the\n"
+               "     * others scaled (--scale) */\n"
+               "    NPOINTS = %d, NFIXED = %d, NBASE = %d,\n"
                "    NARGS = %d, ARGS_LEN = %ld,   /* arguments, their elements */\n"
                "    NOUTPUTS = %d, OUTPUTS_LEN = %ld,\n"
                "    NINPUTS = %d, GRADS_LEN = %ld,\n"
@@ -1403,8 +1598,8 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                "    NARGS_ALLOC = %ld, ARGS_ALLOC = %ld, OUTPUTS_ALLOC = %ld,\n"
                "    NINPUTS_ALLOC = %ld, GRADS_ALLOC = %ld, NCHECK_ALLOC = %ld\n"
                "};\n\n",
-               np, m->nargs, m->args_len, m->noutputs, m->outputs_len,
-               m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
+               np, (int)opt->nat, plan->nbase, m->nargs, m->args_len, m->noutputs,
+               m->outputs_len, m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
                max1(m->args_len), max1(m->outputs_len), max1(m->ninputs),
                max1(m->grads_len), max1(plan->ncheck));
 

@@ -3,7 +3,8 @@
 # independent forward-mode reference (tests/gradcheck.c), for every model in
 # tests/numeric.list, tests/numeric-tensor.list and a generated model of
 # 3000 statements; then the values the core issue fixes for
-# examples/kamper.grad and examples/swell.grad.
+# examples/kamper.grad and examples/swell.grad, and rows of large entries
+# and the NaN and infinity conventions against values worked out by hand.
 . "$top_srcdir/tests/lib.sh"
 
 # A sanitizer build links the runtime to one compiler's sanitizer
@@ -342,6 +343,213 @@ if "$GRADC" "$top_srcdir/examples/swell.grad" -o "$WORK/swell/swell.c" &&
     "$WORK/swell/main" || fail "swell: gradient differs from MML eq. 5.110"
 else
     fail "swell: could not build: $(cat "$WORK/swell/cc.err")"
+fi
+
+# Rows of large entries, and the conventions for NaN and infinities that
+# docs/language.md states, against values worked out by hand (python3 with
+# mpmath for the logarithms).  One model per operator: "vN" a vector of N
+# in and out, "rN" a vector in and a scalar out, "s1" and "s2" scalars.
+mkdir -p "$WORK/exact"
+wrappers="$WORK/exact/wrappers.h"
+: >"$wrappers"
+sources=""
+while read -r name kind expr; do
+    case $kind in
+    v* | r*)
+        printf 'input v[%s]\noutput f = %s\n' "${kind#?}" "$expr" >"$WORK/exact/$name.grad"
+        args="x" seed="seed" grads="grad"
+        [ "${kind%?}" = r ] && seed="seed[0]"
+        ;;
+    s1)
+        printf 'input x\noutput f = %s\n' "$expr" >"$WORK/exact/$name.grad"
+        args="x[0]" seed="seed[0]" grads="&grad[0]"
+        ;;
+    s2)
+        printf 'input x, y\noutput f = %s\n' "$expr" >"$WORK/exact/$name.grad"
+        args="x[0], x[1]" seed="seed[0]" grads="&grad[0], &grad[1]"
+        ;;
+    esac
+    cat >>"$wrappers" <<EOF
+#include "$name.h"
+static void run_$name(const double *x, const double *seed, double *f, double *grad)
+{
+    ${name}_tape tape;
+    ${name}_forward(&tape, $args, f);
+    ${name}_backward(&tape, $args, $seed, $grads);
+}
+EOF
+    sources="$sources $WORK/exact/$name.c"
+    "$GRADC" "$WORK/exact/$name.grad" -o "$WORK/exact/$name.c" ||
+        fail "exact: gradc failed on $name: $expr"
+done <<'EOF'
+lsm3 v3 log_softmax(v)
+lsm4 v4 log_softmax(v)
+logsm3 v3 log(softmax(v))
+logsm4 v4 log(softmax(v))
+sm3 v3 softmax(v)
+sm4 v4 softmax(v)
+lse3 r3 logsumexp(v)
+lse4 r4 logsumexp(v)
+logse3 r3 log(sum(exp(v)))
+logse4 r4 log(sum(exp(v)))
+max s2 max(x, y)
+min s2 min(x, y)
+relu s1 relu(x)
+abs s1 abs(x)
+pow s2 x ^ y
+EOF
+cat >"$WORK/exact/main.c" <<'EOF'
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "wrappers.h"
+
+typedef void Run(const double *x, const double *seed, double *f, double *grad);
+
+/* The model runs of FORMS at X with SEED: outputs F, gradient GRAD. */
+typedef struct Case {
+    const char *what;
+    Run *forms[2];      /* the operator, and its rewritten spelling */
+    int n, nf;          /* elements of x and of f */
+    double x[4], seed[4], f[4], grad[4];
+} Case;
+
+#define INF INFINITY
+/* log(2 + e^-1): a row [a, a, a - 1] has log_softmax -L, -L, -1 - L and
+ * softmax P, P, Q */
+#define L 0.8619948040582511
+#define P 0.4223187982515182
+#define Q 0.15536240349696362
+#define LOG2 0.6931471805599453
+#define LOG3 1.0986122886681098
+
+static const Case cases[] = {
+    /* large entries: exact to rounding */
+    { "log_softmax [1e9, 1e9, 1e9 - 1]", { run_lsm3, run_logsm3 }, 3, 3,
+      { 1e9, 1e9, 1e9 - 1 }, { 1, 0, 0 }, { -L, -L, -1.861994804058251 },
+      { 0.5776812017484818, -P, -Q } },
+    { "log_softmax [1e16, 1e16, 1e16]", { run_lsm3, run_logsm3 }, 3, 3,
+      { 1e16, 1e16, 1e16 }, { 1, 0, 0 }, { -LOG3, -LOG3, -LOG3 },
+      { 2.0 / 3, -1.0 / 3, -1.0 / 3 } },
+    { "log_softmax [1e300, -1e300, 5, 1e300]", { run_lsm4, run_logsm4 }, 4, 4,
+      { 1e300, -1e300, 5, 1e300 }, { 1, 0, 0, 0 }, { -LOG2, -2e300, -1e300, -LOG2 },
+      { 0.5, 0, 0, -0.5 } },
+    { "softmax [1e9, 1e9, 1e9 - 1]", { run_sm3 }, 3, 3,
+      { 1e9, 1e9, 1e9 - 1 }, { 1, 0, 0 }, { P, P, Q },
+      { 0.24396563089491166, -0.17835316735660653, -0.06561246353830513 } },
+    { "softmax [1e16, 1e16, 1e16]", { run_sm3 }, 3, 3,
+      { 1e16, 1e16, 1e16 }, { 1, 0, 0 }, { 1.0 / 3, 1.0 / 3, 1.0 / 3 },
+      { 2.0 / 9, -1.0 / 9, -1.0 / 9 } },
+    { "softmax [1e300, -1e300, 5, 1e300]", { run_sm4 }, 4, 4,
+      { 1e300, -1e300, 5, 1e300 }, { 1, 0, 0, 0 }, { 0.5, 0, 0, 0.5 },
+      { 0.25, 0, 0, -0.25 } },
+    { "logsumexp [1e9, 1e9, 1e9 - 1]", { run_lse3, run_logse3 }, 3, 1,
+      { 1e9, 1e9, 1e9 - 1 }, { 1 }, { 1000000000.8619949 }, { P, P, Q } },
+    { "logsumexp [1e16, 1e16, 1e16]", { run_lse3, run_logse3 }, 3, 1,
+      { 1e16, 1e16, 1e16 }, { 1 }, { 10000000000000002.0 },
+      { 1.0 / 3, 1.0 / 3, 1.0 / 3 } },
+    { "logsumexp [1e300, -1e300, 5, 1e300]", { run_lse4, run_logse4 }, 4, 1,
+      { 1e300, -1e300, 5, 1e300 }, { 1 }, { 1e300 }, { 0.5, 0, 0, 0.5 } },
+
+    /* a row holding +inf: the limit as those entries grow together */
+    { "log_softmax [inf, 1, 2]", { run_lsm3, run_logsm3 }, 3, 3,
+      { INF, 1, 2 }, { 0.5, 1, -2 }, { 0, -INF, -INF }, { 1, 1, -2 } },
+    { "log_softmax [inf, inf, 3]", { run_lsm3, run_logsm3 }, 3, 3,
+      { INF, INF, 3 }, { 1, 0, 0 }, { -LOG2, -LOG2, -INF }, { 0.5, -0.5, 0 } },
+    { "softmax [inf, 1, 2]", { run_sm3 }, 3, 3,
+      { INF, 1, 2 }, { 0.5, 1, -2 }, { 1, 0, 0 }, { 0, 0, 0 } },
+    { "softmax [inf, inf, 3]", { run_sm3 }, 3, 3,
+      { INF, INF, 3 }, { 1, 0, 0 }, { 0.5, 0.5, 0 }, { 0.25, -0.25, 0 } },
+    { "logsumexp [inf, -inf, 0]", { run_lse3, run_logse3 }, 3, 1,
+      { INF, -INF, 0 }, { 1 }, { INF }, { 1, 0, 0 } },
+    /* a row of -inf: the limit of a row of equal entries */
+    { "log_softmax [-inf, -inf, -inf]", { run_lsm3, run_logsm3 }, 3, 3,
+      { -INF, -INF, -INF }, { 1, 0, 0 }, { -LOG3, -LOG3, -LOG3 },
+      { 2.0 / 3, -1.0 / 3, -1.0 / 3 } },
+    { "softmax [-inf, -inf, -inf]", { run_sm3 }, 3, 3,
+      { -INF, -INF, -INF }, { 1, 0, 0 }, { 1.0 / 3, 1.0 / 3, 1.0 / 3 },
+      { 2.0 / 9, -1.0 / 9, -1.0 / 9 } },
+    { "logsumexp [-inf, -inf, -inf]", { run_lse3, run_logse3 }, 3, 1,
+      { -INF, -INF, -INF }, { 1 }, { -INF }, { 1.0 / 3, 1.0 / 3, 1.0 / 3 } },
+    /* NaN anywhere in a row: NaN for the whole row, value and gradient */
+    { "log_softmax [1, nan, 2]", { run_lsm3, run_logsm3 }, 3, 3,
+      { 1, NAN, 2 }, { 1, 0, 0 }, { NAN, NAN, NAN }, { NAN, NAN, NAN } },
+    { "log_softmax [inf, nan, 1]", { run_lsm3, run_logsm3 }, 3, 3,
+      { INF, NAN, 1 }, { 1, 0, 0 }, { NAN, NAN, NAN }, { NAN, NAN, NAN } },
+    { "softmax [nan, 1, 2]", { run_sm3 }, 3, 3,
+      { NAN, 1, 2 }, { 1, 0, 0 }, { NAN, NAN, NAN }, { NAN, NAN, NAN } },
+    { "logsumexp [inf, nan, 1]", { run_lse3, run_logse3 }, 3, 1,
+      { INF, NAN, 1 }, { 1 }, { NAN }, { NAN, NAN, NAN } },
+
+    /* max and min: NaN on either side; the adjoint goes to the operand
+     * returned, the first on a tie */
+    { "max(nan, 1)", { run_max }, 2, 1, { NAN, 1 }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "max(1, nan)", { run_max }, 2, 1, { 1, NAN }, { 1.5 }, { NAN }, { 0, 1.5 } },
+    { "max(nan, nan)", { run_max }, 2, 1, { NAN, NAN }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "max(2, 2)", { run_max }, 2, 1, { 2, 2 }, { 1.5 }, { 2 }, { 1.5, 0 } },
+    { "min(nan, 1)", { run_min }, 2, 1, { NAN, 1 }, { 1.5 }, { NAN }, { 1.5, 0 } },
+    { "min(1, nan)", { run_min }, 2, 1, { 1, NAN }, { 1.5 }, { NAN }, { 0, 1.5 } },
+    /* relu: the derivative of the branch taken (relu(x) = x unless x < 0) */
+    { "relu(nan)", { run_relu }, 1, 1, { NAN }, { 1.5 }, { NAN }, { 1.5 } },
+    { "relu(0)", { run_relu }, 1, 1, { 0 }, { 1.5 }, { 0 }, { 1.5 } },
+    /* abs: no branch to follow; abs'(0) = 0 */
+    { "abs(nan)", { run_abs }, 1, 1, { NAN }, { 1.5 }, { NAN }, { NAN } },
+    { "abs(0)", { run_abs }, 1, 1, { 0 }, { 1.5 }, { 0 }, { 0 } },
+    /* x^y at x = 0: d/dy is 0 where y >= 0 and x^y log x (-inf) where y < 0 */
+    { "0 ^ -1", { run_pow }, 2, 1, { 0, -1 }, { 1 }, { INF }, { -INF, -INF } },
+    { "0 ^ -0.5", { run_pow }, 2, 1, { 0, -0.5 }, { 1 }, { INF }, { -INF, -INF } },
+    { "0 ^ 0", { run_pow }, 2, 1, { 0, 0 }, { 1 }, { 1 }, { 0, 0 } },
+    { "0 ^ 2", { run_pow }, 2, 1, { 0, 2 }, { 1 }, { 0 }, { 0, 0 } },
+};
+
+/* NaN only as NaN, infinities and zeros exactly, anything else within
+ * 2 DBL_EPSILON relative (2 to 4 units in the last place) */
+static int same(double want, double got)
+{
+    if (isnan(want) || isnan(got))
+        return isnan(want) && isnan(got);
+    if (isinf(want) || want == 0)
+        return want == got;
+    return fabs(got - want) <= 2 * DBL_EPSILON * fabs(want);
+}
+
+static int check(const Case *k, const char *name, int i, int rewritten, double want,
+                 double got)
+{
+    if (same(want, got))
+        return 0;
+    fprintf(stderr, "%s: %s[%d]%s = %.17g, expected %.17g\n", k->what, name, i,
+            rewritten ? " of the rewritten form" : "", got, want);
+    return 1;
+}
+
+int main(void)
+{
+    int bad = 0, runs = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const Case *k = &cases[c];
+        for (int r = 0; r < 2 && k->forms[r]; r++, runs++) {
+            double f[4], grad[4];
+            k->forms[r](k->x, k->seed, f, grad);
+            for (int i = 0; i < k->nf; i++)
+                bad |= check(k, "f", i, r, k->f[i], f[i]);
+            for (int i = 0; i < k->n; i++)
+                bad |= check(k, "gradient", i, r, k->grad[i], grad[i]);
+        }
+    }
+    if (!bad)
+        printf("exact: %d runs of %d cases (large rows, NaN and infinities) as worked out by hand\n",
+               runs, (int)(sizeof cases / sizeof *cases));
+    return bad;
+}
+EOF
+# shellcheck disable=SC2086 # a list of files
+if build_with "$CC" "$WORK/exact/main" -no-install "$WORK/exact/main.c" $sources \
+    2>"$WORK/exact/cc.err"; then
+    "$WORK/exact/main" || fail "exact: large rows or the NaN conventions are wrong"
+else
+    fail "exact: could not build: $(cat "$WORK/exact/cc.err")"
 fi
 
 echo "numeric: $models models checked with:$(printf ' %s' $compilers)"

@@ -25,6 +25,13 @@
  * log the same or a sigmoid (log(sigmoid(x)), which gradc rewrites), and
  * exp only an argument below 2.5.
  *
+ * One model in ten is a large one (decided from the seed apart from the
+ * model's own random numbers, so the others keep their bytes): a quarter
+ * of its expressions are the operators whose stability docs/language.md
+ * promises at arguments scaled by 1e3 or 1e16, or rows offset by 1e9,
+ * 1e16 or 1e300 (gen_large).  Such a model asks gradcheck for --no-fd
+ * in a '# gradcheck:' comment line, which tests/random.sh passes on.
+ *
  * Constructions whose gradient is zero in exact arithmetic, and so pure
  * rounding noise in floating point, are mostly avoided: the sum of a
  * softmax row, softmax of a value plus a per-row constant, logsumexp of a
@@ -237,6 +244,10 @@ static const Number numbers[] = {
     { 32, { "32", "32.", "32.0", "3.2e1", "320e-1", "3.2E+1" } },
     { 64, { "64", "64.", "64.0", "6.4e1", "640e-1", "6.4E+1" } },
     { 128, { "128", "128.", "128.0", "1.28e2", "1280e-1", "1.28E+2" } },
+    { 1e3, { "1e3", "1000", "1E3", "1000.0", "1.0e3", "0.001e6" } },
+    { 1e9, { "1e9", "1000000000", "1E9", "1e+9", "10e8", "0.1e10" } },
+    { 1e16, { "1e16", "10000000000000000", "1E16", "1e+16", "10e15", "0.1e17" } },
+    { 1e300, { "1e300", "1E300", "1e+300", "1.0e300", "10e299", "0.1e301" } },
 };
 
 static Ex number(double v)
@@ -986,10 +997,116 @@ static Ex gen_structural(Shape sh, int depth)
     }
 }
 
+/* ---- large magnitudes ---- */
+
+/* E with the interval [LO, HI] instead of the one its builders worked out
+ * (log of something whose interval reaches 0, say). */
+static Ex with_interval(Ex e, double lo, double hi)
+{
+    e.lo = lo;
+    e.hi = hi;
+    return e;
+}
+
+/* log_softmax(U), or log(softmax(U)), which gradc rewrites to it */
+static Ex log_softmax_of(Ex u)
+{
+    return chance(0.5) ? rows("log_softmax", u) : call1("log", rows("softmax", u));
+}
+
+/* logsumexp(U), or log(sum(exp(U))) (the row sums of a matrix), which gradc
+ * rewrites to it */
+static Ex logsumexp_of(Ex u)
+{
+    if (chance(0.5))
+        return rows("logsumexp", u);
+    return call1("log", reduce("sum", call1("exp", u), u.sh.rank == 2 ? 1 : -1));
+}
+
+/* An operator whose stability docs/language.md promises, at arguments far
+ * beyond gradcheck's [-2, 2], in a large model (one in ten).  Either E,
+ * within [-4, 4], times C = 1e3 or 1e16, inside a bounded function or
+ * divided by C afterwards; or, for the row operators, E plus D = 1e9, 1e16
+ * or 1e300, whose entries then nearly tie at that magnitude, where
+ * log_softmax and logsumexp once lost their digits.  1e300 is an offset
+ * only: as a factor it makes derivatives near 1e300 (sigmoid(1e300 * e) at
+ * e = 0), whose products overflow in the forward-mode reference and not in
+ * the reverse pass or the other way round, and it makes the reverse pass
+ * divide adjoints by 1e300, which underflows.  The offsets are why large
+ * models ask gradcheck for --no-fd: a step of 1e-6 is below the spacing of
+ * the doubles near 1e16. */
+static Ex gen_large(Shape sh, int depth)
+{
+    static const double factors[] = { 1e3, 1e16 };
+    static const double offsets[] = { 1e9, 1e16, 1e300 };
+    Ex c = pick_number(factors, 2), d = pick_number(offsets, 3);
+    double tail = 0.01;     /* log(n) / C for n <= 5 and C >= 1e3, rounded up */
+    bool offset = chance(0.5);
+    /* The entries of E + D round to the spacing of D, 2 at 1e16: each moves
+     * by at most 1 (SLACK), and the rows' log-normalisers by as much again. */
+    double slack = 1;
+    for (;;) {
+        switch (below(7)) {
+        case 0:
+            return call1(chance(0.5) ? "sigmoid" : "tanh", binary('*', c, gen(sh, depth - 1)));
+        case 1: {
+            static const char *const fns[] = { "softplus", "relu", "abs" };
+            Ex u = binary('*', c, gen(sh, depth - 1));
+            return binary('/', call1(fns[below(3)], u), c);
+        }
+        case 2: {
+            Shape sa, sb;
+            operand_shapes(sh, &sa, &sb);
+            Ex a = binary('*', c, gen(sa, depth - 1)), b = binary('*', c, gen(sb, depth - 1));
+            return binary('/', call_minmax(chance(0.5) ? "max" : "min", a, b), c);
+        }
+        case 3: {   /* log(sigmoid(u)) = -softplus(-u), log(1 - sigmoid(u)) = -softplus(u) */
+            Ex e = gen(sh, depth - 1);
+            Ex s = call1("sigmoid", binary('*', c, e));
+            Ex r = chance(0.5)
+                       ? with_interval(call1("log", s), -(fmax(-e.lo, 0) + tail) * c.lo, 0)
+                       : with_interval(call1("log", binary('-', number(1), s)),
+                                       -(fmax(e.hi, 0) + tail) * c.lo, 0);
+            return binary('/', r, c);
+        }
+        case 4:
+            if (sh.rank >= 1) {
+                Ex e = break_flags(gen(sh, depth - 1), F_ROWSHIFT);
+                return rows("softmax", offset ? binary('+', e, d) : binary('*', c, e));
+            }
+            break;
+        case 5:
+            if (sh.rank >= 1) {
+                Ex e = break_flags(gen(sh, depth - 1), F_ROWSHIFT);
+                if (offset)
+                    return with_interval(log_softmax_of(binary('+', e, d)),
+                                         e.lo - e.hi - 2 * slack - log(last_dim(sh)), 0);
+                Ex r = log_softmax_of(binary('*', c, e));
+                return binary('/', with_interval(r, (e.lo - e.hi - tail) * c.lo, 0), c);
+            }
+            break;
+        default:
+            if (sh.rank <= 1) {
+                Shape t = sh.rank == 0 ? vec(random_dim()) : mat(sh.d[0], random_dim());
+                Ex e = break_flags(gen(t, depth - 1), F_LOGNORM);
+                if (offset)
+                    return with_interval(binary('-', logsumexp_of(binary('+', e, d)), d),
+                                         e.lo - 2 * slack,
+                                         e.hi + log(last_dim(t)) + 2 * slack);
+                Ex r = logsumexp_of(binary('*', c, e));
+                return binary('/', with_interval(r, e.lo * c.lo, (e.hi + tail) * c.lo), c);
+            }
+            break;
+        }
+    }
+}
+
 /* Subexpressions generated before, to write again: the same expression in
  * two statements, or twice in one, is one node after hash-consing. */
 static Ex memo[64];
 static int nmemo;
+
+static bool large_model;   /* see gen_large */
 
 static Ex gen(Shape sh, int depth)
 {
@@ -1001,7 +1118,9 @@ static Ex gen(Shape sh, int depth)
             if (same_shape(memo[i].sh, sh))
                 return memo[i];
     int r = below(20);
-    if (r < 5)
+    if (large_model && chance(0.25))
+        e = gen_large(sh, depth);
+    else if (r < 5)
         e = gen_unary(sh, depth);
     else if (r < 11)
         e = gen_binary(sh, depth);
@@ -1068,6 +1187,10 @@ static Ex fold_term(int i)
 
 static void generate(uint64_t seed, FILE *out)
 {
+    /* One model in ten is large, decided apart from the model's own random
+     * numbers so that the other nine keep their bytes. */
+    rng_state = ~seed;
+    large_model = below(10) == 0;
     rng_state = seed;
     pool_used = 0;
     nvalues = nstmts = nargs = ninputs = nmemo = 0;
@@ -1144,6 +1267,8 @@ static void generate(uint64_t seed, FILE *out)
     bool last_newline = !chance(0.05);
     fprintf(out, "# %s: generated by tests/randgen %llu%s", model_name,
             (unsigned long long)seed, nl);
+    if (large_model)
+        fprintf(out, "# gradcheck: --no-fd%s", nl);
     int next_arg = 0;
     for (int s = 0; s < nstmts; s++) {
         /* arguments first read by statement S: those added since the last

@@ -5,7 +5,8 @@
 #
 # For each seed: randgen writes rSEED.grad, gradc compiles it (an error or a
 # warning fails), gradcheck writes a driver whose entry point is
-# check_rSEED, and a batch of models is built into one program with a main
+# check_rSEED (with the options of the model's '# gradcheck:' line, if it
+# has one), and a batch of models is built into one program with a main
 # that runs every entry.  Batches are built with $CC and $CLANG in turn, at
 # -O0 and -O2 in turn (the generated code; the drivers at -O0), under the
 # strict flags, and run in parallel.
@@ -225,7 +226,11 @@ run_batch() {
                 "$GRADC" --dump=graph "$m.grad" >"$m.graph" 2>>"$m.err"
                 "$GRADC" --dump=ast "$m.grad" >"$m.ast" 2>>"$m.err"
             fi
-            if ! "$GRADCHECK" --points "$POINTS" --seed "${m#r}" --entry "check_$m" \
+            # options the model asks for in a '# gradcheck:' line (randgen's
+            # large models: --no-fd)
+            opts=$(sed -n 's/^# gradcheck: //p' "$m.grad" | tr -d '\r')
+            # shellcheck disable=SC2086 # the options are words
+            if ! "$GRADCHECK" --points "$POINTS" --seed "${m#r}" $opts --entry "check_$m" \
                 --header "$m.h" -o "$m.check.c" "$m.grad" 2>"$m.err"; then
                 echo "${m#r} gradcheck failed" >>failed
                 continue
@@ -321,10 +326,11 @@ $(head -30 "$dir/$m.err")"
         [ -s "$dir/err" ] && grep -q "$m.grad" "$dir/err" &&
             msg="$msg
 $(grep -A 3 "$m.grad" "$dir/err" | head -30)"
+        opts=$(sed -n 's/^# gradcheck: \(.*\)/\1 /p' "$dir/$m.grad" | tr -d '\r')
         msg="$msg
 reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1 make check TESTS=tests/random.sh
        or: tests/randgen $seed >$m.grad && ./gradc $m.grad &&
-           tests/gradcheck --seed $seed --points $POINTS $m.grad >check.c &&
+           tests/gradcheck --seed $seed --points $POINTS $opts$m.grad >check.c &&
            cc -Iruntime check.c $m.c runtime/gradrt.c -lm && ./a.out
 files: $dir"
         fail "$msg"

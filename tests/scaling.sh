@@ -2,8 +2,8 @@
 # scaling.sh: the generated code for a 784-H-10 network over a batch of B
 # compiles warning-free, and its tape and code grow linearly with the
 # model: the tape holds exactly the hidden activations [B, H], their
-# pre-activations [B, H] (for the exact sigmoid derivative) and the
-# log-probabilities [B, 10], no weight-sized or squared storage; and the
+# pre-activations [B, H] (for the exact sigmoid derivative) and the logits
+# [B, 10] (for log_softmax's), no weight-sized or squared storage; and the
 # code is the same size whatever the dimensions (loops, not unrolling).
 . "$top_srcdir/tests/lib.sh"
 

@@ -14,14 +14,14 @@ void softmax_forward(softmax_tape *tape, const double *restrict X, const double 
                 acc += X[i * 64 + k] * W[k * 10 + j];
             t1[i * 10 + j] = acc;
         }
-    double t2[320];
     for (int i = 0; i < 32; i++)
         for (int j = 0; j < 10; j++)
-            t2[i * 10 + j] = t1[i * 10 + j] + b[j];
-    gradrt_log_softmax(32, 10, t2, tape->t3);
+            tape->t2[i * 10 + j] = t1[i * 10 + j] + b[j];
+    double t3[320];
+    gradrt_log_softmax(32, 10, tape->t2, t3);
     double t4[320];
     for (int i = 0; i < 320; i++)
-        t4[i] = Y[i] * tape->t3[i];
+        t4[i] = Y[i] * t3[i];
     double t5;
     {
         double acc = 0.0;
@@ -44,7 +44,7 @@ void softmax_backward(const softmax_tape *tape, const double *restrict X, const 
     for (int i = 0; i < 320; i++)
         d_t3[i] = d_t5 * Y[i];
     double d_t2[320];
-    gradrt_log_softmax_backward(32, 10, tape->t3, d_t3, d_t2, 0);
+    gradrt_log_softmax_backward_x(32, 10, tape->t2, d_t3, d_t2, 0);
     for (int j = 0; j < 10; j++) {
         double acc = 0.0;
         for (int i = 0; i < 32; i++)

@@ -14,7 +14,7 @@ extern "C" {
  * one anywhere, fill it with softmax_forward and pass it to softmax_backward
  * with the same arguments. */
 typedef struct softmax_tape {
-    double t3[320]; /* line 5: output loss = -sum(Y * log_softmax(X @ W + b)) / 32 */
+    double t2[320]; /* line 5: output loss = -sum(Y * log_softmax(X @ W + b)) / 32 */
 } softmax_tape;
 
 /* Evaluates the model.  Its local arrays take

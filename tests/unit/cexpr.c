@@ -3,8 +3,9 @@
  * the derivative of its forward template without compiling C.
  *
  * It knows the C subset the templates use: numbers, %0 %1 %= %g, unary
- * minus, * / + -, comparisons, ?:, parentheses and calls of <math.h>
- * functions and the runtime's sigmoid and softplus.  Anything else fails
+ * minus, * / + -, comparisons, && and ||, ?:, parentheses and calls of
+ * <math.h> functions (isnan included) and the runtime's sigmoid and
+ * softplus.  Anything else fails
  * the test that asked, naming the template. */
 #include <math.h>
 #include <stdlib.h>
@@ -64,11 +65,16 @@ static double tanh_deriv(double x)
     return 1 - tanh(x) * tanh(x);
 }
 
+static double is_nan(double x)
+{
+    return isnan(x) ? 1 : 0;
+}
+
 static double call(Reader *r, const char *name, size_t len)
 {
     static const struct { const char *name; double (*fn)(double); } functions[] = {
         { "exp", exp }, { "log", log }, { "sqrt", sqrt }, { "sin", sin },
-        { "cos", cos }, { "tanh", tanh }, { "fabs", fabs },
+        { "cos", cos }, { "tanh", tanh }, { "fabs", fabs }, { "isnan", is_nan },
         { "gradrt_sigmoid", sigmoid }, { "gradrt_softplus", softplus },
         { "gradrt_sigmoid_deriv", sigmoid_deriv }, { "gradrt_tanh_deriv", tanh_deriv },
     };
@@ -174,10 +180,31 @@ static double comparison(Reader *r)
     return v;
 }
 
-/* Both branches are evaluated: templates have no side effects. */
+/* Both operands of && and ||, and both branches of ?:, are evaluated:
+ * templates have no side effects. */
+static double conjunction(Reader *r)
+{
+    double v = comparison(r);
+    while (accept(r, "&&")) {
+        double w = comparison(r);
+        v = v != 0 && w != 0;
+    }
+    return v;
+}
+
+static double disjunction(Reader *r)
+{
+    double v = conjunction(r);
+    while (accept(r, "||")) {
+        double w = conjunction(r);
+        v = v != 0 || w != 0;
+    }
+    return v;
+}
+
 static double cond(Reader *r)
 {
-    double test = comparison(r);
+    double test = disjunction(r);
     if (!accept(r, "?"))
         return test;
     double yes = cond(r);

@@ -138,9 +138,32 @@ START_TEST(subgradients_follow_the_contract)
     }
     ck_assert(adjoint(OP_MAX, 1, 1, 2, 3) == 3);
     ck_assert(adjoint(OP_MIN, 1, 2, 1, 3) == 3);
-    /* d/dy x^y is taken as 0 at x = 0 (x^y is flat there for y > 0). */
+    /* d/dy x^y is taken as 0 at x = 0 for y >= 0 (x^y is flat there for
+     * y > 0); for y < 0 it is x^y log x = -inf. */
     ck_assert(adjoint(OP_POW, 1, 0.0, 2.5, 1) == 0);
     ck_assert(adjoint(OP_POW, 0, 0.0, 2.5, 1) == 0);
+    ck_assert(adjoint(OP_POW, 1, 0.0, 0.0, 1) == 0);
+    ck_assert(adjoint(OP_POW, 1, 0.0, -1.0, 1) == -INFINITY);
+}
+END_TEST
+
+START_TEST(nan_takes_the_forward_branch)
+{
+    /* relu(NaN) is the argument itself, so relu'(NaN) = 1. */
+    ck_assert(isnan(forward(OP_RELU, NAN, 0)));
+    ck_assert(adjoint(OP_RELU, 0, NAN, 0, 3) == 3);
+    /* abs has no branch for NaN: abs'(NaN) is NaN, not 0. */
+    ck_assert(isnan(adjoint(OP_ABS, 0, NAN, 0, 3)));
+    /* max and min return a NaN on either side, and send it the adjoint;
+     * both NaN is a tie. */
+    static const int nan_ops[] = { OP_MAX, OP_MIN };
+    for (int i = 0; i < 2; i++) {
+        int op = nan_ops[i];
+        ck_assert(isnan(forward(op, NAN, 1)) && isnan(forward(op, 1, NAN)));
+        ck_assert(adjoint(op, 0, NAN, 1, 3) == 3 && adjoint(op, 1, NAN, 1, 3) == 0);
+        ck_assert(adjoint(op, 0, 1, NAN, 3) == 0 && adjoint(op, 1, 1, NAN, 3) == 3);
+        ck_assert(adjoint(op, 0, NAN, NAN, 3) == 3 && adjoint(op, 1, NAN, NAN, 3) == 0);
+    }
 }
 END_TEST
 
@@ -253,6 +276,7 @@ TCase *tcase_ops(void)
     tcase_add_test(tc, templates_are_well_formed);
     tcase_add_loop_test(tc, adjoint_is_the_derivative, 0, OP_COUNT);
     tcase_add_test(tc, subgradients_follow_the_contract);
+    tcase_add_test(tc, nan_takes_the_forward_branch);
     tcase_add_loop_test(tc, operator_through_the_pipeline, 0, OP_COUNT);
     tcase_add_loop_test(tc, operator_in_a_fork, 0, OP_COUNT);
     return tc;

@@ -1235,9 +1235,10 @@ static void emit_tape_struct(Emitter *e, Buf *h)
         else
             buf_printf(h, "    " REAL " %s[%ld];", e->name[i], shape_size(n->shape));
         /* Shortened: a long statement has many temporaries on the tape, and
-         * the header must stay linear in the model. */
+         * the header must stay linear in the model; so must the time, so
+         * the length is measured only as far as the cut. */
         const char *text = stmt_text(e, n->stmt);
-        if (strlen(text) > 72)
+        if (strnlen(text, 73) > 72)
             text = fmt(e, "%.69s...", text);
         buf_printf(h, " /* %s */\n", text);
     }

@@ -3,18 +3,29 @@
 # correct output (exit 0, both files written) or a clear
 # "FILE:LINE:COL: error:" / "gradc: error:" message with exit status 1 and
 # no output file: never a signal, a hang (everything runs under timeout)
-# or a partial file.
+# or a partial file.  Inputs that take a quadratic compiler minutes also
+# run under a limit on CPU time, which a loaded machine does not eat into.
 . "$top_srcdir/tests/lib.sh"
 
 LIMIT=${HOSTILE_TIMEOUT:-600}
+CPU=""
 
-# expect WANT NAME ARGS...: run gradc on ARGS, writing $WORK/NAME.c.
+# expect WANT NAME ARGS...: run gradc on ARGS, writing $WORK/NAME.c, within
+# LIMIT seconds and, when CPU is set, CPU seconds of CPU time.
 expect() {
     want=$1 name=$2
     shift 2
     rm -f "$WORK/$name.c" "$WORK/$name.h"
-    timeout "$LIMIT" "$GRADC" "$@" -o "$WORK/$name.c" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    (
+        # Past the soft limit comes SIGXCPU, which would dump core.
+        [ -z "$CPU" ] || { ulimit -c 0 && ulimit -S -t "$CPU"; }
+        exec timeout "$LIMIT" "$GRADC" "$@" -o "$WORK/$name.c"
+    ) >"$WORK/$name.out" 2>"$WORK/$name.err"
     status=$?
+    if [ -n "$CPU" ] && [ "$status" -eq $((128 + 24)) ]; then
+        fail "$name: more than $CPU s of CPU time"
+        return
+    fi
     if [ "$status" -ne "$want" ]; then
         fail "$name: exit status $status, expected $want: $(head -c 300 "$WORK/$name.err")"
         return
@@ -51,6 +62,33 @@ n=1000000
 [ -n "$SAN_CFLAGS" ] && n=100000
 gen million "n = $n"'; print "input x"; print "v0 = x"; for (i = 1; i < n; i++) printf "v%d = v%d * 0.5 + x\n", i, i - 1; printf "output y = v%d + v0\n", n - 1'
 expect 0 million "$WORK/million.grad"
+
+# Long statements: each shape with 1,000,000 operators in one statement
+# (100,000 under sanitizers) within 60 s of CPU time, where gradc needs
+# at most 15.  Measuring the whole statement for every tape member's
+# comment took 86 s (the chained powers) to over 550 s (the max chain).
+# The outputs are hundreds of MB: removed once checked.
+n=1000000
+[ -n "$SAN_CFLAGS" ] && n=100000
+CPU=${HOSTILE_CPU:-60}
+timed() { # WANT NAME AWK-PROGRAM (n is set): a model, compiled and removed
+    gen "$2" "n = $n; $3"
+    start=$(date +%s)
+    expect "$1" "$2" "$WORK/$2.grad"
+    echo "$2: $(($(date +%s) - start)) s"
+    rm -f "$WORK/$2.grad" "$WORK/$2.c" "$WORK/$2.h"
+}
+timed 0 product 'printf "input x\noutput y = sin(x)"; for (i = 1; i < n; i++) printf "*sin(x)"; print ""'
+timed 0 nested 'printf "input x\noutput y = "; for (i = 0; i < n; i++) printf "sin("; printf "x"; for (i = 0; i < n; i++) printf ")"; print ""'
+timed 0 pow-right 'printf "input x\noutput y = x"; for (i = 1; i < n; i++) printf " ^ x"; print ""'
+timed 0 pow-left 'printf "input x\noutput y = "; for (i = 0; i < n; i++) printf "("; printf "x"; for (i = 0; i < n; i++) printf "^2)"; print ""'
+timed 0 sum 'printf "input x\noutput y = x"; for (i = 1; i < n; i++) printf " + x"; print ""'
+timed 0 max 'printf "input x\noutput y = "; for (i = 1; i < n; i++) printf "max("; printf "x"; for (i = 1; i < n; i++) printf ", %d)", i; print ""'
+timed 0 parens 'printf "input x\noutput y = "; for (i = 0; i < n; i++) printf "("; printf "x"; for (i = 0; i < n; i++) printf ")"; print ""'
+# One value used by every term: its adjoint sums n / 2 contributions.
+timed 0 fork 'printf "input x\noutput y = sin(x)"; for (i = 1; i < n / 2; i++) printf " + sin(x) * %d", i + 1; print ""'
+
+CPU=""
 
 # A 50 MB file (of comments around a small model).
 gen fifty 'print "input x"; c = sprintf("%98s", ""); gsub(/ /, "c", c); for (i = 0; i < 510000; i++) print "#" c; print "output y = x^2"'

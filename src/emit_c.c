@@ -60,6 +60,7 @@ typedef struct Emitter {
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     int comment_stmt;        /* statement of the last comment written */
+    bool *quoted;            /* per statement: quoted in full in this body */
     const char **stmt_texts; /* per statement, once made */
 } Emitter;
 
@@ -149,12 +150,25 @@ static const char *stmt_text(Emitter *e, int stmt)
     return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", line, buf.data);
 }
 
+/* stmt_text cut to 72 characters, for comments that may be many: the
+ * length is measured only as far as the cut. */
+static const char *stmt_brief(Emitter *e, int stmt)
+{
+    const char *text = stmt_text(e, stmt);
+    return strnlen(text, 73) > 72 ? fmt(e, "%.69s...", text) : text;
+}
+
 static void comment_stmt(Emitter *e, int stmt)
 {
     if (stmt < 0 || stmt == e->comment_stmt)
         return;
     e->comment_stmt = stmt;
-    buf_printf(e->body, "    /* %s */\n", stmt_text(e, stmt));
+    /* A statement comes back after another when a later output copies one
+     * of its inner values; quoted in full every time, a long one would
+     * make the code grow with the square of the model. */
+    const char *text = e->quoted[stmt] ? stmt_brief(e, stmt) : stmt_text(e, stmt);
+    e->quoted[stmt] = true;
+    buf_printf(e->body, "    /* %s */\n", text);
 }
 
 /* Parameter slots, to (void) the unused: arguments, outputs, seeds,
@@ -633,6 +647,7 @@ static void begin_body(Emitter *e, Buf *body)
 {
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
+    e->quoted = arena_alloc(e->keep, (e->ast->nstmts + 1) * sizeof *e->quoted);
     buf_init(body, e->keep);
     e->body = body;
     e->comment_stmt = -1;
@@ -1235,12 +1250,8 @@ static void emit_tape_struct(Emitter *e, Buf *h)
         else
             buf_printf(h, "    " REAL " %s[%ld];", e->name[i], shape_size(n->shape));
         /* Shortened: a long statement has many temporaries on the tape, and
-         * the header must stay linear in the model; so must the time, so
-         * the length is measured only as far as the cut. */
-        const char *text = stmt_text(e, n->stmt);
-        if (strnlen(text, 73) > 72)
-            text = fmt(e, "%.69s...", text);
-        buf_printf(h, " /* %s */\n", text);
+         * the header must stay linear in the model. */
+        buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
     }
     if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");

@@ -1100,6 +1100,16 @@ static void emit_copy(Emitter *e, const char *dst, bool dst_ptr, int src, Shape 
 static void emit_forward(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
+    /* Each node's outputs as a list in declaration order (-1 ends it), so
+     * that finding them does not scan every output at every node. */
+    int *first_output = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *first_output);
+    int *next_output = arena_alloc(e->keep, (g->noutputs + 1) * sizeof *next_output);
+    for (size_t i = 0; i < g->nnodes; i++)
+        first_output[i] = -1;
+    for (size_t k = g->noutputs; k-- > 0;) {
+        next_output[k] = first_output[g->outputs[k].node];
+        first_output[g->outputs[k].node] = (int)k;
+    }
     Buf body;
     begin_body(e, &body);
     for (size_t i = 0; i < g->nnodes; i++) {
@@ -1113,9 +1123,8 @@ static void emit_forward(Emitter *e, Buf *out)
                 fwd_struct(e, (int)i);
         }
         /* Every output not stored above gets a copy. */
-        for (size_t k = 0; k < g->noutputs; k++) {
-            if (g->outputs[k].node != (int)i ||
-                (e->storage[i] == ST_OUTPUT && e->storage_output[i] == (int)k))
+        for (int k = first_output[i]; k >= 0; k = next_output[k]) {
+            if (e->storage[i] == ST_OUTPUT && e->storage_output[i] == k)
                 continue;
             comment_stmt(e, g->outputs[k].stmt);
             emit_copy(e, e->output_name[k], true, (int)i, n->shape);

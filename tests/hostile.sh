@@ -88,6 +88,16 @@ timed 0 parens 'printf "input x\noutput y = "; for (i = 0; i < n; i++) printf "(
 # One value used by every term: its adjoint sums n / 2 contributions.
 timed 0 fork 'printf "input x\noutput y = sin(x)"; for (i = 1; i < n / 2; i++) printf " + sin(x) * %d", i + 1; print ""'
 
+# A warning at each of 100,000 numbers in one statement (10,000 under
+# sanitizers): each warning shows only the part of the line around its
+# column, not the whole line again (10,000 took over 280 s).
+n=100000
+[ -n "$SAN_CFLAGS" ] && n=10000
+timed 0 warnings 'printf "input x\noutput y = x"; for (i = 1; i < n; i++) printf " + x * 1e-400"; print ""'
+[ "$(wc -c <"$WORK/warnings.err")" -le $((1000 * n)) ] ||
+    fail "warnings: $(wc -c <"$WORK/warnings.err") bytes of warnings for $n numbers"
+rm -f "$WORK/warnings.err"
+
 # Many statements (a tenth under sanitizers).  200,000 outputs, each
 # found at its value without a scan of all the outputs (it took 117 s).
 n=200000

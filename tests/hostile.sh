@@ -103,6 +103,12 @@ rm -f "$WORK/warnings.err"
 n=200000
 [ -n "$SAN_CFLAGS" ] && n=20000
 timed 0 outputs 'print "input x"; for (i = 1; i <= n; i++) printf "output y%d = x * %d\n", i, i + 1'
+# A name of 131,072 letters, misspelt 20 times after 100,000 statements:
+# the suggestions measure names only as far as a suggestion may be long
+# (this took 100 s).
+n=100000
+[ -n "$SAN_CFLAGS" ] && n=10000
+timed 1 misspelt 'print "input x"; print "v0 = x"; for (i = 1; i < n; i++) printf "v%d = v%d * 0.5 + x\n", i, i - 1; for (q = "q"; length(q) < 100000;) q = q q; printf "output y = v%d", n - 1; for (i = 0; i < 20; i++) printf " + %s", q; print ""'
 # An output of each partial sum of a long statement: the copies bring
 # its comment back between them, quoted in full only once, so the code
 # stays linear in size (10,000 terms: 8.5 MB, where it was 800 MB).

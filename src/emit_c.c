@@ -44,7 +44,7 @@ typedef struct Emitter {
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
     Storage *storage;        /* per node */
-    const char **name;       /* per node: local, member or parameter */
+    const char **name;       /* per node: local, member, parameter or literal */
     int *storage_output;     /* per node: output index for ST_OUTPUT */
     const char **adj_name;   /* per node: its own adjoint variable */
     int *nsteps_to;          /* per node: adjoint statements writing it */
@@ -100,7 +100,7 @@ static const char *fmt(Emitter *e, const char *f, ...)
 }
 
 /* The shortest literal that reads back as exactly V, always a double. */
-static const char *literal(Emitter *e, double v)
+static const char *literal(Arena *arena, double v)
 {
     char text[64];
     for (int prec = 1; prec <= 17; prec++) {
@@ -110,7 +110,7 @@ static const char *literal(Emitter *e, double v)
     }
     if (!strpbrk(text, ".eEn"))
         strcat(text, ".0");
-    return fmt(e, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
+    return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
 /* The source text of statement STMT on one line, safe inside a comment;
@@ -226,8 +226,6 @@ static const char *value_base(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     switch (e->storage[n]) {
-    case ST_CONST:
-        return literal(e, node->value);
     case ST_PARAM:
         use(e, node->param);
         return e->name[n];
@@ -237,6 +235,7 @@ static const char *value_base(Emitter *e, int n)
     case ST_OUTPUT:
         use(e, slot_output(e, e->storage_output[n]));
         return is_scalar(node->shape) ? fmt(e, "(*%s)", e->name[n]) : e->name[n];
+    case ST_CONST:
     case ST_LOCAL:
         return e->name[n];
     case ST_NONE:
@@ -528,7 +527,9 @@ static void assign_names(Emitter *e)
         if (!pref && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
             pref = fmt(e, "t%d", ++temps);
         if (node->op == OP_CONST) {
+            /* Spelt once: a constant may be read at many places. */
             e->storage[i] = ST_CONST;
+            e->name[i] = literal(a, node->value);
         } else if (node->op == OP_INPUT || node->op == OP_DATA) {
             e->storage[i] = ST_PARAM;
             e->name[i] = e->param_name[node->param];

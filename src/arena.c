@@ -247,14 +247,19 @@ void buf_puts(Buf *buf, const char *s)
 
 void buf_vprintf(Buf *buf, const char *fmt, va_list ap)
 {
+    /* Straight into the room left; formatted again only when it was too
+     * small, which the doubling of the buffer makes rare. */
+    size_t room = buf->cap - buf->len;
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(buf->data + buf->len, room, fmt, copy);
     va_end(copy);
     if (n < 0)
         die("internal error: bad format '%s'", fmt);
-    arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + (size_t)n + 1, 1);
-    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n >= room) {
+        arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + (size_t)n + 1, 1);
+        vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    }
     buf->len += (size_t)n;
 }
 

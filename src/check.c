@@ -35,9 +35,12 @@ static const char *sh(Checker *c, Shape s)
 
 /* ---- suggestions for misspelt names ---- */
 
+/* Names longer than 32 bytes are never suggested; their length is
+ * measured only that far, since a misspelt name is compared with every
+ * name defined before it. */
 static size_t edit_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
+    size_t la = strnlen(a, 33), lb = strnlen(b, 33);
     if (la > 32 || lb > 32)
         return (size_t)-1;
     size_t row[33];

@@ -10,6 +10,7 @@
 struct CNames {
     Arena *arena;
     StrMap taken;
+    StrMap next_suffix;   /* per base name: the number to try next */
 };
 
 /* What a C name must never be, in two lists: the hand-kept keywords and
@@ -116,6 +117,7 @@ CNames *cnames_new(Arena *arena)
     CNames *names = arena_alloc(arena, sizeof *names);
     names->arena = arena;
     strmap_init(&names->taken, arena);
+    strmap_init(&names->next_suffix, arena);
     return names;
 }
 
@@ -154,9 +156,18 @@ const char *cnames_claim(CNames *names, const char *preferred)
         name = arena_printf(names->arena, "v%s", name);
     const char *candidate = unreserve(names->arena, name);
     bool trailing = name[strlen(name) - 1] == '_';
-    for (long n = 2; strmap_find(&names->taken, candidate); n++)
-        candidate = unreserve(names->arena, arena_printf(names->arena, "%s%s%ld", name,
-                                                         trailing ? "" : "_", n));
+    if (strmap_find(&names->taken, candidate)) {
+        /* Numbers tried for NAME before are taken for good: start after
+         * them, or many values of one name would cost the square of their
+         * number. */
+        int *next = strmap_find(&names->next_suffix, name);
+        int n = next ? *next : 2;
+        do
+            candidate = unreserve(names->arena, arena_printf(names->arena, "%s%s%d", name,
+                                                             trailing ? "" : "_", n++));
+        while (strmap_find(&names->taken, candidate));
+        strmap_put(&names->next_suffix, name, n);
+    }
     if (is_reserved(candidate))
         die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
     strmap_put(&names->taken, candidate, 1);

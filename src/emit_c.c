@@ -44,7 +44,7 @@ typedef struct Emitter {
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
     Storage *storage;        /* per node */
-    const char **name;       /* per node: local, member or parameter */
+    const char **name;       /* per node: local, member, parameter or literal */
     int *storage_output;     /* per node: output index for ST_OUTPUT */
     const char **adj_name;   /* per node: its own adjoint variable */
     int *nsteps_to;          /* per node: adjoint statements writing it */
@@ -60,6 +60,7 @@ typedef struct Emitter {
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     int comment_stmt;        /* statement of the last comment written */
+    bool *quoted;            /* per statement: quoted in full in this body */
     const char **stmt_texts; /* per statement, once made */
 } Emitter;
 
@@ -99,7 +100,7 @@ static const char *fmt(Emitter *e, const char *f, ...)
 }
 
 /* The shortest literal that reads back as exactly V, always a double. */
-static const char *literal(Emitter *e, double v)
+static const char *literal(Arena *arena, double v)
 {
     char text[64];
     for (int prec = 1; prec <= 17; prec++) {
@@ -109,7 +110,7 @@ static const char *literal(Emitter *e, double v)
     }
     if (!strpbrk(text, ".eEn"))
         strcat(text, ".0");
-    return fmt(e, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
+    return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
 /* The source text of statement STMT on one line, safe inside a comment;
@@ -149,12 +150,25 @@ static const char *stmt_text(Emitter *e, int stmt)
     return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", line, buf.data);
 }
 
+/* stmt_text cut to 72 characters, for comments that may be many: the
+ * length is measured only as far as the cut. */
+static const char *stmt_brief(Emitter *e, int stmt)
+{
+    const char *text = stmt_text(e, stmt);
+    return strnlen(text, 73) > 72 ? fmt(e, "%.69s...", text) : text;
+}
+
 static void comment_stmt(Emitter *e, int stmt)
 {
     if (stmt < 0 || stmt == e->comment_stmt)
         return;
     e->comment_stmt = stmt;
-    buf_printf(e->body, "    /* %s */\n", stmt_text(e, stmt));
+    /* A statement comes back after another when a later output copies one
+     * of its inner values; quoted in full every time, a long one would
+     * make the code grow with the square of the model. */
+    const char *text = e->quoted[stmt] ? stmt_brief(e, stmt) : stmt_text(e, stmt);
+    e->quoted[stmt] = true;
+    buf_printf(e->body, "    /* %s */\n", text);
 }
 
 /* Parameter slots, to (void) the unused: arguments, outputs, seeds,
@@ -212,8 +226,6 @@ static const char *value_base(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     switch (e->storage[n]) {
-    case ST_CONST:
-        return literal(e, node->value);
     case ST_PARAM:
         use(e, node->param);
         return e->name[n];
@@ -223,6 +235,7 @@ static const char *value_base(Emitter *e, int n)
     case ST_OUTPUT:
         use(e, slot_output(e, e->storage_output[n]));
         return is_scalar(node->shape) ? fmt(e, "(*%s)", e->name[n]) : e->name[n];
+    case ST_CONST:
     case ST_LOCAL:
         return e->name[n];
     case ST_NONE:
@@ -513,7 +526,9 @@ static void assign_names(Emitter *e)
         if (!pref && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
             pref = fmt(e, "t%d", ++temps);
         if (node->op == OP_CONST) {
+            /* Spelt once: a constant may be read at many places. */
             e->storage[i] = ST_CONST;
+            e->name[i] = literal(a, node->value);
         } else if (node->op == OP_INPUT || node->op == OP_DATA) {
             e->storage[i] = ST_PARAM;
             e->name[i] = e->param_name[node->param];
@@ -632,6 +647,7 @@ static void begin_body(Emitter *e, Buf *body)
 {
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
+    e->quoted = arena_alloc(e->keep, (e->ast->nstmts + 1) * sizeof *e->quoted);
     buf_init(body, e->keep);
     e->body = body;
     e->comment_stmt = -1;
@@ -1086,6 +1102,16 @@ static void emit_copy(Emitter *e, const char *dst, bool dst_ptr, int src, Shape 
 static void emit_forward(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
+    /* Each node's outputs as a list in declaration order (-1 ends it), so
+     * that finding them does not scan every output at every node. */
+    int *first_output = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *first_output);
+    int *next_output = arena_alloc(e->keep, (g->noutputs + 1) * sizeof *next_output);
+    for (size_t i = 0; i < g->nnodes; i++)
+        first_output[i] = -1;
+    for (size_t k = g->noutputs; k-- > 0;) {
+        next_output[k] = first_output[g->outputs[k].node];
+        first_output[g->outputs[k].node] = (int)k;
+    }
     Buf body;
     begin_body(e, &body);
     for (size_t i = 0; i < g->nnodes; i++) {
@@ -1099,9 +1125,8 @@ static void emit_forward(Emitter *e, Buf *out)
                 fwd_struct(e, (int)i);
         }
         /* Every output not stored above gets a copy. */
-        for (size_t k = 0; k < g->noutputs; k++) {
-            if (g->outputs[k].node != (int)i ||
-                (e->storage[i] == ST_OUTPUT && e->storage_output[i] == (int)k))
+        for (int k = first_output[i]; k >= 0; k = next_output[k]) {
+            if (e->storage[i] == ST_OUTPUT && e->storage_output[i] == k)
                 continue;
             comment_stmt(e, g->outputs[k].stmt);
             emit_copy(e, e->output_name[k], true, (int)i, n->shape);
@@ -1237,10 +1262,7 @@ static void emit_tape_struct(Emitter *e, Buf *h)
             buf_printf(h, "    " REAL " %s[%ld];", e->name[i], shape_size(n->shape));
         /* Shortened: a long statement has many temporaries on the tape, and
          * the header must stay linear in the model. */
-        const char *text = stmt_text(e, n->stmt);
-        if (strlen(text) > 72)
-            text = fmt(e, "%.69s...", text);
-        buf_printf(h, " /* %s */\n", text);
+        buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
     }
     if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");

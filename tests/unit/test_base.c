@@ -214,6 +214,46 @@ START_TEST(diag_shows_line_and_caret)
 }
 END_TEST
 
+/* COUNT copies of UNIT, then TAIL. */
+static const char *repeat(Arena *arena, const char *unit, int count, const char *tail)
+{
+    Buf buf;
+    buf_init(&buf, arena);
+    for (int i = 0; i < count; i++)
+        buf_puts(&buf, unit);
+    buf_puts(&buf, tail);
+    return buf.data;
+}
+
+/* A line longer than 160 bytes shows only the 160 around the column, so
+ * that a diagnostic costs the same on a line of any length. */
+START_TEST(diag_shows_part_of_a_long_line)
+{
+    Arena *arena = arena_new();
+    const char *digits = "0123456789";
+    const char *line = repeat(arena, digits, 40, "\n"); /* 400 bytes */
+    /* In the middle: 80 bytes before the column, 80 from it on. */
+    const char *want = arena_printf(arena, "t.grad:1:201: error: bad thing\n...%s...\n   %s^~~\n",
+                                    repeat(arena, digits, 16, ""),
+                                    repeat(arena, " ", 80, ""));
+    ck_assert_str_eq(render_error(arena, line, 200, 203), want);
+    /* Near the start: no cut before. */
+    want = arena_printf(arena, "t.grad:1:6: error: bad thing\n%s...\n     ^~\n",
+                        repeat(arena, digits, 16, ""));
+    ck_assert_str_eq(render_error(arena, line, 5, 7), want);
+    /* At the end of the line: the last 160 bytes, the caret after them;
+     * a span running on is underlined only as far as shown. */
+    want = arena_printf(arena, "t.grad:1:401: error: bad thing\n...%s\n   %s^\n",
+                        repeat(arena, digits, 16, ""), repeat(arena, " ", 160, ""));
+    ck_assert_str_eq(render_error(arena, line, 400, 401), want);
+    want = arena_printf(arena, "t.grad:1:391: error: bad thing\n...%s\n   %s^%s\n",
+                        repeat(arena, digits, 16, ""), repeat(arena, " ", 150, ""),
+                        repeat(arena, "~", 9, ""));
+    ck_assert_str_eq(render_error(arena, line, 390, 401), want);
+    arena_free(arena);
+}
+END_TEST
+
 START_TEST(diag_stops_after_too_many_errors)
 {
     Arena *arena = arena_new();
@@ -248,6 +288,7 @@ TCase *tcase_base(void)
     tcase_add_test(tc, source_lines_and_columns);
     tcase_add_test(tc, source_reads_up_to_the_limit);
     tcase_add_test(tc, diag_shows_line_and_caret);
+    tcase_add_test(tc, diag_shows_part_of_a_long_line);
     tcase_add_test(tc, diag_stops_after_too_many_errors);
     return tc;
 }

@@ -102,6 +102,22 @@ START_TEST(claimed_names_are_unique_and_usable)
 }
 END_TEST
 
+/* A name claimed again gets the first number not taken, even when the
+ * claims of it start from where the last one stopped. */
+START_TEST(repeated_names_get_the_first_free_number)
+{
+    Arena *arena = arena_new();
+    CNames *names = cnames_new(arena);
+    static const char *const steps[][2] = {
+        { "x", "x" }, { "x", "x_2" }, { "x_3", "x_3" }, { "x", "x_4" },
+        { "_x", "x_5" }, { "x_6", "x_6" }, { "__x", "x_7" },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        ck_assert_str_eq(cnames_claim(names, steps[i][0]), steps[i][1]);
+    arena_free(arena);
+}
+END_TEST
+
 /* The runtime's prefix is reserved; claiming such a name must still end. */
 START_TEST(runtime_prefix_is_mangled)
 {
@@ -223,6 +239,7 @@ TCase *tcase_cname(void)
 {
     TCase *tc = tcase_create("C names");
     tcase_add_test(tc, claimed_names_are_unique_and_usable);
+    tcase_add_test(tc, repeated_names_get_the_first_free_number);
     tcase_add_test(tc, runtime_prefix_is_mangled);
     tcase_add_test(tc, numbered_names_stay_usable);
     tcase_add_test(tc, reserved_names_are_not_claimed);

@@ -103,7 +103,7 @@ static Result compile(Arena *arena, const uint8_t *data, size_t size,
                        "fuzz_model.c", "fuzz.grad" };
     buf_init(c_file, arena);
     buf_init(h_file, arena);
-    emit_c(&ast, &graph, &prog, &eo, &src, c_file, h_file);
+    emit_c(&graph, &prog, &eo, c_file, h_file);
     r.status = 0;
     return r;
 }

@@ -13,8 +13,8 @@ static bool active(const Node *n)
 }
 
 /* The contribution is the consumer's adjoint unchanged: an elementwise
- * '%g' between equal shapes, or the sum of all elements, whose adjoint is
- * the scalar's at every element. */
+ * '%g' between equal shapes, or a scalar that passes its adjoint to every
+ * element of its operand (the sum of all elements). */
 static bool is_copy(const Graph *g, const Adjoint *a)
 {
     if (a->from < 0)
@@ -22,7 +22,7 @@ static bool is_copy(const Graph *g, const Adjoint *a)
     const Node *n = &g->nodes[a->from];
     const Node *to = &g->nodes[a->to];
     const OpInfo *info = &op_info[n->op];
-    if (n->op == OP_SUM && n->axis < 0)
+    if ((info->flags & OPF_PASSES_ADJ) && n->shape.rank == 0)
         return true;
     return info->kind == OPK_ELEM && strcmp(info->adj[a->arg], "%g") == 0 &&
            shape_equal(n->shape, to->shape);
@@ -112,7 +112,7 @@ int diff(const Graph *g, AdjointProgram *prog, Arena *arena)
         if (a->from < 0)
             continue;
         const Node *from = &g->nodes[a->from];
-        unsigned reads = op_template_reads(op_info[from->op].adj[a->arg]);
+        unsigned reads = op_adjoint_reads(from->op, a->arg);
         if (reads & READS_ARG0)
             prog->on_tape[from->args[0]] = true;
         if (reads & READS_ARG1)

@@ -33,21 +33,24 @@ typedef enum Storage {
 
 typedef enum Fn { FN_FORWARD, FN_BACKWARD, FN_GRAD } Fn;
 
+/* What the emitter decides for each node. */
+typedef struct NodeC {
+    Storage storage;
+    const char *name;        /* local, member, parameter or literal */
+    int output;              /* ST_OUTPUT: the output it is */
+    const char *adj_name;    /* its own adjoint variable, if it has one */
+    int nsteps_to;           /* adjoint statements writing it */
+} NodeC;
+
 typedef struct Emitter {
-    const Ast *ast;
     const Graph *g;
     const AdjointProgram *prog;
-    const Source *src;
     const EmitOptions *opts;
     Arena *keep;             /* names, tables and the function bodies */
     Arena *arena;            /* scratch text, reset after every statement */
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
-    Storage *storage;        /* per node */
-    const char **name;       /* per node: local, member, parameter or literal */
-    int *storage_output;     /* per node: output index for ST_OUTPUT */
-    const char **adj_name;   /* per node: its own adjoint variable */
-    int *nsteps_to;          /* per node: adjoint statements writing it */
+    NodeC *nodes;            /* per node */
     const char **param_name;
     const char **output_name;
     const char **seed_name;
@@ -59,6 +62,8 @@ typedef struct Emitter {
     long stack_bytes[2];     /* local arrays of forward and backward */
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
+    const Adjoint *step;     /* the adjoint statement being written */
+    const char *declare;     /* its type, when its '=' also declares it */
     int comment_stmt;        /* statement of the last comment written */
     bool *quoted;            /* per statement: quoted in full in this body */
     const char **stmt_texts; /* per statement, once made */
@@ -120,15 +125,15 @@ static const char *stmt_text(Emitter *e, int stmt)
 {
     if (e->stmt_texts[stmt])
         return e->stmt_texts[stmt];
-    const Stmt *s = &e->ast->stmts[stmt];
-    const char *text = e->src->text;
+    const SourceStmt *s = &e->g->stmts[stmt];
+    const char *text = s->text;
     Buf buf;
     buf_init(&buf, e->keep);
     bool space = false;
-    for (size_t i = s->span.off; i < s->span.end; i++) {
+    for (size_t i = 0; i < s->len; i++) {
         char c = text[i];
         if (c == '#') {
-            while (i < s->span.end && text[i] != '\n')
+            while (i < s->len && text[i] != '\n')
                 i++;
             space = true;
             continue;
@@ -145,9 +150,7 @@ static const char *stmt_text(Emitter *e, int stmt)
             buf_putc(&buf, ' ');
         buf_putc(&buf, c);
     }
-    size_t line, col;
-    source_locate(e->src, s->span.off, &line, &col);
-    return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", line, buf.data);
+    return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", s->line, buf.data);
 }
 
 /* stmt_text cut to 72 characters, for comments that may be many: the
@@ -220,24 +223,43 @@ static const char *frame_index(Emitter *e, int n, const char *r, const char *c)
 
 /* ---- references to values and adjoints ---- */
 
+/* An adjoint statement reads of the forward pass only what its rule in
+ * ops.def names, for that is what diff.c put on the tape: a read of
+ * anything else is a bug in its emitter. */
+static void check_read(const Emitter *e, int n)
+{
+    const Adjoint *a = e->step;
+    const Node *from = &e->g->nodes[a->from];
+    unsigned reads = op_adjoint_reads(from->op, a->arg);
+    if (op_info[e->g->nodes[n].op].kind == OPK_LEAF ||
+        ((reads & READS_ARG0) && n == from->args[0]) ||
+        ((reads & READS_ARG1) && n == from->args[1]) ||
+        ((reads & READS_SELF) && n == a->from))
+        return;
+    die("internal error: the adjoint of '%s' (n%d) reads n%d, which ops.def "
+        "does not name", op_info[from->op].name, a->from, n);
+}
+
 /* The base of node N's storage: an array (or pointer) for a tensor, an
  * lvalue for a scalar. */
 static const char *value_base(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
-    switch (e->storage[n]) {
+    if (e->step)
+        check_read(e, n);
+    switch (e->nodes[n].storage) {
     case ST_PARAM:
         use(e, node->param);
-        return e->name[n];
+        return e->nodes[n].name;
     case ST_TAPE:
         use(e, slot_tape(e));
-        return fmt(e, "%s->%s", e->tape, e->name[n]);
+        return fmt(e, "%s->%s", e->tape, e->nodes[n].name);
     case ST_OUTPUT:
-        use(e, slot_output(e, e->storage_output[n]));
-        return is_scalar(node->shape) ? fmt(e, "(*%s)", e->name[n]) : e->name[n];
+        use(e, slot_output(e, e->nodes[n].output));
+        return is_scalar(node->shape) ? fmt(e, "(*%s)", e->nodes[n].name) : e->nodes[n].name;
     case ST_CONST:
     case ST_LOCAL:
-        return e->name[n];
+        return e->nodes[n].name;
     case ST_NONE:
         break;
     }
@@ -256,9 +278,9 @@ static const char *value_ptr(Emitter *e, int n)
 {
     if (!is_scalar(node_shape(e, n)))
         return value_base(e, n);
-    if (e->storage[n] == ST_OUTPUT) {
-        use(e, slot_output(e, e->storage_output[n]));
-        return e->name[n];
+    if (e->nodes[n].storage == ST_OUTPUT) {
+        use(e, slot_output(e, e->nodes[n].output));
+        return e->nodes[n].name;
     }
     return fmt(e, "&%s", value_base(e, n));
 }
@@ -267,8 +289,8 @@ static const char *value_ptr(Emitter *e, int n)
 static const char *value_lhs(Emitter *e, int n, const char *idx)
 {
     bool scalar = is_scalar(node_shape(e, n));
-    if (e->storage[n] == ST_OUTPUT && scalar)
-        return fmt(e, "*%s", e->name[n]);
+    if (e->nodes[n].storage == ST_OUTPUT && scalar)
+        return fmt(e, "*%s", e->nodes[n].name);
     return value_at(e, n, idx);
 }
 
@@ -289,7 +311,7 @@ static const char *adj_base(Emitter *e, int n, bool *is_pointer)
     *is_pointer = node->op == OP_INPUT;
     if (*is_pointer)
         use(e, slot_grad(e, node->param));
-    return e->adj_name[owner];
+    return e->nodes[owner].adj_name;
 }
 
 /* The shape of the variable holding N's adjoint: a sum's operand shares
@@ -364,12 +386,13 @@ static bool is_negated_product(const char *text)
     return true;
 }
 
-/* "LHS = X;", "LHS += X;", or "LHS -= Y;" when X is -Y. */
+/* "LHS = X;", "LHS += X;", or "LHS -= Y;" when X is -Y; with a type to
+ * declare, "TYPE LHS = X;". */
 static const char *assign(Emitter *e, const char *lhs, bool first,
                           const char *rhs)
 {
     if (first)
-        return fmt(e, "%s = %s;", lhs, rhs);
+        return fmt(e, "%s%s = %s;", e->declare ? e->declare : "", lhs, rhs);
     if (is_negated_product(rhs))
         return fmt(e, "%s -= %s;", lhs, rhs + 1);
     return fmt(e, "%s += %s;", lhs, rhs);
@@ -390,14 +413,12 @@ static Loop loop(const char *var, long extent)
     return l;
 }
 
-/* Writes LOOPS around BODY (lines of C); braces go around the innermost
- * body when it has several lines, or around a loopless body with
- * declarations (SCOPE). */
-static void emit_nest(Emitter *e, const Loop *loops, int nloops,
-                      const char *body, bool scope)
+/* Writes LOOPS around BODY (lines of C) into OUT, DEPTH levels in; braces
+ * go around the innermost body when it has several lines, or around a
+ * loopless body with declarations (SCOPE). */
+static void write_nest(Buf *out, int depth, const Loop *loops, int nloops,
+                       const char *body, bool scope)
 {
-    Buf *out = e->body;
-    int depth = 1;
     bool multi = strchr(body, '\n') != NULL;
     int active = 0;
     for (int k = 0; k < nloops; k++)
@@ -432,6 +453,13 @@ static void emit_nest(Emitter *e, const Loop *loops, int nloops,
         buf_printf(out, "%*s}\n", (depth - 1) * 4, "");
 }
 
+/* A nest in the function body, one level in. */
+static void emit_nest(Emitter *e, const Loop *loops, int nloops, const char *body,
+                      bool scope)
+{
+    write_nest(e->body, 1, loops, nloops, body, scope);
+}
+
 /* For every point of OUTER: LHS op= (the sum over INNER of TERM) / DIV. */
 static void emit_reduce(Emitter *e, const Loop *outer, int nouter,
                         const Loop *inner, int ninner, const char *term,
@@ -448,27 +476,49 @@ static void emit_reduce(Emitter *e, const Loop *outer, int nouter,
     Buf body;
     buf_init(&body, e->arena);
     buf_printf(&body, REAL " %s = 0.0;\n", e->acc);
-    /* The inner loops, indented under the outer ones by emit_nest. */
-    Buf *saved = e->body;
-    Buf inner_text;
-    buf_init(&inner_text, e->arena);
-    e->body = &inner_text;
-    emit_nest(e, inner, ninner, assign(e, e->acc, false, term), false);
-    e->body = saved;
-    /* Drop emit_nest's own 4-space margin. */
-    for (const char *line = inner_text.data; *line;) {
-        const char *nl = strchr(line, '\n');
-        buf_printf(&body, "%.*s\n", (int)(nl - line - 4), line + 4);
-        line = nl + 1;
-    }
+    /* The inner loops, which the outer nest indents. */
+    write_nest(&body, 0, inner, ninner, assign(e, e->acc, false, term), false);
     const char *total = div > 1 ? fmt(e, "%s / %ld", e->acc, div) : e->acc;
     buf_puts(&body, assign(e, lhs, first, total));
     emit_nest(e, outer, nouter, body.data, true);
 }
 
-/* ---- naming and storage ---- */
+/* ---- storage and naming ---- */
 
-static void assign_names(Emitter *e)
+/* Where each node's value lives (see the top of the file) and how many
+ * adjoint statements write it. */
+static void plan_storage(Emitter *e)
+{
+    const Graph *g = e->g;
+    e->nodes = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *e->nodes);
+    for (size_t k = 0; k < g->noutputs; k++) {
+        NodeC *c = &e->nodes[g->outputs[k].node];
+        if (c->storage == ST_NONE) {
+            c->storage = ST_OUTPUT;
+            c->output = (int)k;
+        }
+    }
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *node = &g->nodes[i];
+        NodeC *c = &e->nodes[i];
+        if (node->op == OP_CONST)
+            c->storage = ST_CONST;
+        else if (node->op == OP_INPUT || node->op == OP_DATA)
+            c->storage = ST_PARAM;
+        else if (!(node->flags & NODE_USEFUL))
+            c->storage = ST_NONE;
+        else if (e->prog->on_tape[i])
+            c->storage = ST_TAPE;
+        else if (c->storage != ST_OUTPUT)
+            c->storage = ST_LOCAL;
+    }
+    for (size_t s = 0; s < e->prog->nsteps; s++)
+        e->nodes[e->prog->steps[s].to].nsteps_to++;
+}
+
+/* The names of the functions' parameters and of the generated code's own
+ * variables: the user's names first, as spelled where C allows it. */
+static void name_parameters(Emitter *e)
 {
     const Graph *g = e->g;
     const char *m = e->opts->model;
@@ -479,7 +529,6 @@ static void assign_names(Emitter *e)
         cnames_reserve(e->idents, fmt(e, "%s_%s", m, *s));
     e->tape_type = arena_printf(a, "%s_tape", m);
 
-    /* The user's names first, as spelled where C allows it. */
     e->param_name = arena_alloc(a, (g->nparams + 1) * sizeof *e->param_name);
     e->output_name = arena_alloc(a, (g->noutputs + 1) * sizeof *e->output_name);
     for (int pass = 0; pass < 2; pass++) {
@@ -504,67 +553,55 @@ static void assign_names(Emitter *e)
     e->var_j = cnames_claim(e->idents, "j");
     e->var_k = cnames_claim(e->idents, "k");
     e->acc = cnames_claim(e->idents, "acc");
+}
 
-    size_t n = g->nnodes;
-    e->storage = arena_alloc(a, (n + 1) * sizeof *e->storage);
-    e->name = arena_alloc(a, (n + 1) * sizeof *e->name);
-    e->storage_output = arena_alloc(a, (n + 1) * sizeof *e->storage_output);
-    e->adj_name = arena_alloc(a, (n + 1) * sizeof *e->adj_name);
-    for (size_t i = 0; i < g->noutputs; i++) {
-        int node = g->outputs[i].node;
-        if (e->storage[node] == ST_NONE) {
-            e->storage[node] = ST_OUTPUT;
-            e->storage_output[node] = (int)i;
-            e->name[node] = e->output_name[i];
-        }
-    }
+/* The name of every stored value and of every adjoint variable. */
+static void name_values(Emitter *e)
+{
+    const Graph *g = e->g;
     int temps = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < g->nnodes; i++) {
         const Node *node = &g->nodes[i];
+        NodeC *c = &e->nodes[i];
         const char *pref = node->name;
         /* Unnamed values are numbered in order among those stored. */
         if (!pref && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
             pref = fmt(e, "t%d", ++temps);
-        if (node->op == OP_CONST) {
+        switch (c->storage) {
+        case ST_CONST:
             /* Spelt once: a constant may be read at many places. */
-            e->storage[i] = ST_CONST;
-            e->name[i] = literal(a, node->value);
-        } else if (node->op == OP_INPUT || node->op == OP_DATA) {
-            e->storage[i] = ST_PARAM;
-            e->name[i] = e->param_name[node->param];
-        } else if (!(node->flags & NODE_USEFUL)) {
-            e->storage[i] = ST_NONE;
-        } else if (e->prog->on_tape[i]) {
-            e->storage[i] = ST_TAPE;
-            e->name[i] = cnames_claim(e->members, pref);
-        } else if (e->storage[i] != ST_OUTPUT) {
-            e->storage[i] = ST_LOCAL;
-            e->name[i] = cnames_claim(e->idents, pref);
+            c->name = literal(e->keep, node->value);
+            break;
+        case ST_PARAM: c->name = e->param_name[node->param]; break;
+        case ST_TAPE: c->name = cnames_claim(e->members, pref); break;
+        case ST_OUTPUT: c->name = e->output_name[c->output]; break;
+        case ST_LOCAL: c->name = cnames_claim(e->idents, pref); break;
+        case ST_NONE: break;
         }
     }
-
-    e->nsteps_to = arena_alloc(a, (n + 1) * sizeof *e->nsteps_to);
-    for (size_t s = 0; s < e->prog->nsteps; s++)
-        e->nsteps_to[e->prog->steps[s].to]++;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < g->nnodes; i++) {
         const Node *node = &g->nodes[i];
         if (e->prog->adj_node[i] != (int)i || e->prog->adj_seed[i] >= 0)
             continue;
         if (node->op == OP_INPUT)
-            e->adj_name[i] = e->grad_name[node->param];
+            e->nodes[i].adj_name = e->grad_name[node->param];
         else
-            e->adj_name[i] = cnames_claim(e->idents, fmt(e, "d_%s", e->name[i]));
+            e->nodes[i].adj_name = cnames_claim(e->idents, fmt(e, "d_%s", e->nodes[i].name));
     }
+}
 
-    for (size_t i = 0; i < n; i++) {
+/* The bytes of local arrays each function needs, for the header. */
+static void size_stacks(Emitter *e)
+{
+    const Graph *g = e->g;
+    for (size_t i = 0; i < g->nnodes; i++) {
         long bytes = is_scalar(g->nodes[i].shape) ? 0 : shape_size(g->nodes[i].shape) *
                                                               (long)sizeof(double);
-        if (e->storage[i] == ST_LOCAL)
+        if (e->nodes[i].storage == ST_LOCAL)
             e->stack_bytes[FN_FORWARD] += bytes;
-        if (e->adj_name[i] && g->nodes[i].op != OP_INPUT)
+        if (e->nodes[i].adj_name && g->nodes[i].op != OP_INPUT)
             e->stack_bytes[FN_BACKWARD] += bytes;
     }
-    e->has_grad = g->noutputs == 1 && is_scalar(node_shape(e, g->outputs[0].node));
 }
 
 /* ---- prototypes ---- */
@@ -647,7 +684,7 @@ static void begin_body(Emitter *e, Buf *body)
 {
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
-    e->quoted = arena_alloc(e->keep, (e->ast->nstmts + 1) * sizeof *e->quoted);
+    e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
     buf_init(body, e->keep);
     e->body = body;
     e->comment_stmt = -1;
@@ -746,12 +783,12 @@ static void fwd_elem(Emitter *e, int n)
         others[a] = node_shape(e, node->args[a]);
     Frame f = frame_for(e, node->shape, others, info->arity);
     const char *rhs = expand_at(e, &f, n, info->fwd);
-    if (is_scalar(node->shape) && e->storage[n] == ST_LOCAL) {
-        emit_line(e, fmt(e, "const " REAL " %s = %s;", e->name[n], rhs));
+    if (is_scalar(node->shape) && e->nodes[n].storage == ST_LOCAL) {
+        emit_line(e, fmt(e, "const " REAL " %s = %s;", e->nodes[n].name, rhs));
         return;
     }
-    if (e->storage[n] == ST_LOCAL)
-        declare_local(e, e->name[n], node->shape);
+    if (e->nodes[n].storage == ST_LOCAL)
+        declare_local(e, e->nodes[n].name, node->shape);
     emit_nest(e, f.loops, 2, fmt(e, "%s = %s;", value_lhs(e, n, frame_at(e, &f, n)), rhs),
               false);
 }
@@ -795,6 +832,17 @@ static void adj_elem(Emitter *e, const Adjoint *a)
  * Each writes its result (forward) or one operand's adjoint (backward)
  * with '=' when FIRST, else '+='.  Vectors are [1, n] on the left of '@'
  * and [n, 1] on its right, so one matrix loop nest serves every case. */
+
+/* A structured operator's entry in struct_emitters[], below its emitters:
+ * its forward code, one operand's adjoint contribution and, for the row
+ * operators, the runtime's forward and backward kernels. */
+typedef struct StructEmitter {
+    void (*forward)(Emitter *e, int n);
+    void (*adjoint)(Emitter *e, const Adjoint *a);
+    const char *kernel[2];
+} StructEmitter;
+
+static const StructEmitter struct_emitters[OP_COUNT];
 
 typedef struct Mat {
     long m, k, n;        /* A[m, k] @ B[k, n] */
@@ -1023,66 +1071,54 @@ static void adj_conv1d(Emitter *e, const Adjoint *a)
 }
 
 /* softmax, log_softmax, logsumexp: the runtime's row kernels. */
-static const char *const row_kernel[OP_COUNT][2] = {
-    [OP_SOFTMAX] = { "gradrt_softmax", "gradrt_softmax_backward" },
-    [OP_LOG_SOFTMAX] = { "gradrt_log_softmax", "gradrt_log_softmax_backward_x" },
-    [OP_LOGSUMEXP] = { "gradrt_logsumexp", "gradrt_logsumexp_backward" },
-};
-
 static void fwd_rows(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     Shape x = node_shape(e, node->args[0]);
-    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", row_kernel[node->op][0], rows_of(x),
-                cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", struct_emitters[node->op].kernel[0],
+                     rows_of(x), cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
 }
 
-/* A backward kernel takes the value its rule in ops.def reads, the result
- * (%=) or the argument (%0): the one diff() put on the tape. */
+/* A backward kernel takes the forward value its rule reads, the result or
+ * the argument: the one diff() put on the tape. */
 static void adj_rows(Emitter *e, const Adjoint *a)
 {
     const Node *node = &e->g->nodes[a->from];
     Shape x = node_shape(e, a->to);
-    bool reads_self = op_template_reads(op_info[node->op].adj[0]) & READS_SELF;
-    int read = reads_self ? a->from : node->args[0];
-    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %d);", row_kernel[node->op][1],
-                rows_of(x), cols_of(x), value_ptr(e, read), adj_ptr(e, a->from),
-                adj_ptr(e, a->to), a->first ? 0 : 1));
+    int read = op_adjoint_reads(node->op, 0) & READS_SELF ? a->from : node->args[0];
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %d);", struct_emitters[node->op].kernel[1],
+                     rows_of(x), cols_of(x), value_ptr(e, read), adj_ptr(e, a->from),
+                     adj_ptr(e, a->to), a->first ? 0 : 1));
+}
+
+static const StructEmitter struct_emitters[OP_COUNT] = {
+    [OP_MATMUL] = { fwd_matmul, adj_matmul, { NULL, NULL } },
+    [OP_SUM] = { fwd_reduce, adj_reduce, { NULL, NULL } },
+    [OP_MEAN] = { fwd_reduce, adj_reduce, { NULL, NULL } },
+    [OP_SOFTMAX] = { fwd_rows, adj_rows, { "gradrt_softmax", "gradrt_softmax_backward" } },
+    [OP_LOG_SOFTMAX] = { fwd_rows, adj_rows,
+                         { "gradrt_log_softmax", "gradrt_log_softmax_backward_x" } },
+    [OP_LOGSUMEXP] = { fwd_rows, adj_rows,
+                       { "gradrt_logsumexp", "gradrt_logsumexp_backward" } },
+    [OP_TRANSPOSE] = { fwd_transpose, adj_transpose, { NULL, NULL } },
+    [OP_OUTER] = { fwd_outer, adj_outer, { NULL, NULL } },
+    [OP_CONV1D] = { fwd_conv1d, adj_conv1d, { NULL, NULL } },
+};
+
+/* The entry of structured operator OP; every one in ops.def has one. */
+static const StructEmitter *struct_emitter(Op op)
+{
+    if (!struct_emitters[op].forward)
+        die("internal error: no entry in struct_emitters[] for '%s'", op_info[op].name);
+    return &struct_emitters[op];
 }
 
 static void fwd_struct(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
-    if (e->storage[n] == ST_LOCAL)
-        declare_local(e, e->name[n], node->shape);
-    switch (node->op) {
-    case OP_MATMUL: fwd_matmul(e, n); break;
-    case OP_SUM:
-    case OP_MEAN: fwd_reduce(e, n); break;
-    case OP_TRANSPOSE: fwd_transpose(e, n); break;
-    case OP_OUTER: fwd_outer(e, n); break;
-    case OP_CONV1D: fwd_conv1d(e, n); break;
-    case OP_SOFTMAX:
-    case OP_LOG_SOFTMAX:
-    case OP_LOGSUMEXP: fwd_rows(e, n); break;
-    default: UNREACHABLE();
-    }
-}
-
-static void adj_struct(Emitter *e, const Adjoint *a)
-{
-    switch (e->g->nodes[a->from].op) {
-    case OP_MATMUL: adj_matmul(e, a); break;
-    case OP_SUM:
-    case OP_MEAN: adj_reduce(e, a); break;
-    case OP_TRANSPOSE: adj_transpose(e, a); break;
-    case OP_OUTER: adj_outer(e, a); break;
-    case OP_CONV1D: adj_conv1d(e, a); break;
-    case OP_SOFTMAX:
-    case OP_LOG_SOFTMAX:
-    case OP_LOGSUMEXP: adj_rows(e, a); break;
-    default: UNREACHABLE();
-    }
+    if (e->nodes[n].storage == ST_LOCAL)
+        declare_local(e, e->nodes[n].name, node->shape);
+    struct_emitter(node->op)->forward(e, n);
 }
 
 /* ---- forward ---- */
@@ -1117,7 +1153,7 @@ static void emit_forward(Emitter *e, Buf *out)
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
         OpKind kind = op_info[n->op].kind;
-        if (kind != OPK_LEAF && e->storage[i] != ST_NONE) {
+        if (kind != OPK_LEAF && e->nodes[i].storage != ST_NONE) {
             comment_stmt(e, n->stmt);
             if (kind == OPK_ELEM)
                 fwd_elem(e, (int)i);
@@ -1126,7 +1162,7 @@ static void emit_forward(Emitter *e, Buf *out)
         }
         /* Every output not stored above gets a copy. */
         for (int k = first_output[i]; k >= 0; k = next_output[k]) {
-            if (e->storage[i] == ST_OUTPUT && e->storage_output[i] == k)
+            if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
                 continue;
             comment_stmt(e, g->outputs[k].stmt);
             emit_copy(e, e->output_name[k], true, (int)i, n->shape);
@@ -1167,30 +1203,24 @@ static void emit_step(Emitter *e, const Adjoint *a)
     int owner = e->prog->adj_node[a->to];
     const Node *to = &g->nodes[a->to];
     comment_stmt(e, a->from < 0 ? g->outputs[a->output].stmt : g->nodes[a->from].stmt);
+    /* A scalar's first contribution in one expression declares it in the
+     * same statement: "const double d_b = ...;". */
+    e->declare = NULL;
     if (a->first && to->op != OP_INPUT) {
-        if (is_simple(e, a)) {
-            /* Declare and assign in one: "const double d_b = ...;". */
-            Buf *saved = e->body;
-            Buf text;
-            buf_init(&text, e->arena);
-            e->body = &text;
-            if (a->from < 0)
-                emit_seed(e, a);
-            else
-                adj_elem(e, a);
-            e->body = saved;
-            buf_printf(e->body, "    %s" REAL " %s", e->nsteps_to[a->to] == 1 ? "const " : "",
-                       text.data + 4);
-            return;
-        }
-        declare_local(e, e->adj_name[owner], to->shape);
+        if (is_simple(e, a))
+            e->declare = e->nodes[a->to].nsteps_to == 1 ? "const " REAL " " : REAL " ";
+        else
+            declare_local(e, e->nodes[owner].adj_name, to->shape);
     }
+    e->step = a->from < 0 ? NULL : a;
     if (a->from < 0)
         emit_seed(e, a);
     else if (op_info[g->nodes[a->from].op].kind == OPK_ELEM)
         adj_elem(e, a);
     else
-        adj_struct(e, a);
+        struct_emitter(g->nodes[a->from].op)->adjoint(e, a);
+    e->step = NULL;
+    e->declare = NULL;
 }
 
 static void emit_backward(Emitter *e, Buf *out)
@@ -1252,14 +1282,14 @@ static void emit_tape_struct(Emitter *e, Buf *h)
                fn_name(e, FN_BACKWARD), e->tape_type);
     bool any = false;
     for (size_t i = 0; i < g->nnodes; i++) {
-        if (e->storage[i] != ST_TAPE)
+        if (e->nodes[i].storage != ST_TAPE)
             continue;
         any = true;
         const Node *n = &g->nodes[i];
         if (is_scalar(n->shape))
-            buf_printf(h, "    " REAL " %s;", e->name[i]);
+            buf_printf(h, "    " REAL " %s;", e->nodes[i].name);
         else
-            buf_printf(h, "    " REAL " %s[%ld];", e->name[i], shape_size(n->shape));
+            buf_printf(h, "    " REAL " %s[%ld];", e->nodes[i].name, shape_size(n->shape));
         /* Shortened: a long statement has many temporaries on the tape, and
          * the header must stay linear in the model. */
         buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
@@ -1323,21 +1353,22 @@ static void emit_header(Emitter *e, Buf *h)
     buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
 
-void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
-            const EmitOptions *opts, const Source *src, Buf *c_file,
-            Buf *h_file)
+void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *opts,
+            Buf *c_file, Buf *h_file)
 {
     Emitter e;
     memset(&e, 0, sizeof e);
-    e.ast = ast;
     e.g = graph;
     e.prog = prog;
     e.opts = opts;
-    e.src = src;
     e.keep = c_file->arena;
     e.arena = arena_new();
-    e.stmt_texts = arena_alloc(e.keep, (ast->nstmts + 1) * sizeof *e.stmt_texts);
-    assign_names(&e);
+    e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
+    plan_storage(&e);
+    name_parameters(&e);
+    name_values(&e);
+    size_stacks(&e);
+    e.has_grad = graph->noutputs == 1 && is_scalar(node_shape(&e, graph->outputs[0].node));
 
     emit_header(&e, h_file);
 

@@ -134,7 +134,7 @@ const char *shape_str(Arena *arena, Shape s);
 /* ---- ops.c, ops.def: the operator table -------------------------------- */
 
 typedef enum Op {
-#define OP(id, name, arity, kind, shape, fwd, adj0, adj1) OP_##id,
+#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1) OP_##id,
 #include "ops.def"
 #undef OP
     OP_COUNT
@@ -151,6 +151,21 @@ typedef enum ShapeRule {
     SHAPE_ROWREDUCE, SHAPE_TRANSPOSE, SHAPE_OUTER, SHAPE_CONV1D,
 } ShapeRule;
 
+/* What the passes may assume of an operator (the legend of ops.def). */
+typedef enum OpFlag {
+    OPF_COMMUTES = 1u << 0,
+    OPF_INVOLUTION = 1u << 1,
+    OPF_UNIT_ONE = 1u << 2,
+    OPF_UNIT_ZERO = 1u << 3,
+    OPF_PASSES_ADJ = 1u << 4,
+} OpFlag;
+
+/* What an adjoint reads of the forward pass: operand 0, operand 1, the
+ * node's own value. */
+#define READS_ARG0 1u
+#define READS_ARG1 2u
+#define READS_SELF 4u
+
 /* Templates are C expressions: %0 %1 stand for the operands, %= for the
  * node's own value and %g for its incoming adjoint; an adjoint template is
  * the contribution to that operand's adjoint. */
@@ -159,19 +174,21 @@ typedef struct OpInfo {
     int arity;
     OpKind kind;
     ShapeRule shape;
-    const char *fwd;
+    unsigned flags;       /* OpFlag bits */
+    const char *fwd;      /* OPK_ELEM: the templates */
     const char *adj[2];
+    unsigned reads[2];    /* OPK_STRUCT: READS_ bits of each adjoint */
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
 
 /* The built-in function called NAME, or -1. */
 int op_lookup_function(const char *name);
-/* Which of %0 %1 %= an adjoint template reads (bits 1, 2 and 4). */
+/* Which of %0 %1 %= a template reads, as READS_ bits. */
 unsigned op_template_reads(const char *tmpl);
-#define READS_ARG0 1u
-#define READS_ARG1 2u
-#define READS_SELF 4u
+/* What the adjoint of OP's operand ARG reads of the forward pass: what its
+ * template names, or what its ops.def entry says. */
+unsigned op_adjoint_reads(Op op, int arg);
 
 /* ---- ast.c: the syntax tree -------------------------------------------- */
 
@@ -276,6 +293,13 @@ typedef struct Output {
     int stmt;
 } Output;
 
+/* A statement of the source, for the comments of the generated code. */
+typedef struct SourceStmt {
+    const char *text;     /* its bytes in the source, comments included */
+    size_t len;
+    size_t line;          /* the line it starts on */
+} SourceStmt;
+
 typedef struct Graph {
     Node *nodes;          /* in topological order */
     size_t nnodes, cap_nodes;
@@ -283,6 +307,8 @@ typedef struct Graph {
     size_t nparams, cap_params;
     Output *outputs;      /* in declaration order */
     size_t noutputs, cap_outputs;
+    SourceStmt *stmts;    /* every statement; Node.stmt indexes it */
+    size_t nstmts;
     /* the hash-consing table: node ids + 1, 0 for empty */
     int *table;
     size_t table_cap, table_used;
@@ -362,9 +388,8 @@ typedef struct EmitOptions {
     const char *source_name;  /* the .grad file named in comments */
 } EmitOptions;
 
-void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
-            const EmitOptions *opts, const Source *src, Buf *c_file,
-            Buf *h_file);
+void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *opts,
+            Buf *c_file, Buf *h_file);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
 

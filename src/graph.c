@@ -21,7 +21,7 @@ void graph_init(Graph *g, Arena *arena)
 
 static bool commutes(Op op)
 {
-    return op == OP_ADD || op == OP_MUL;
+    return op_info[op].flags & OPF_COMMUTES;
 }
 
 static uint64_t double_bits(double v)
@@ -204,21 +204,23 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     int square_args[2];
     if (fold(g, op, args, &folded))
         return graph_add_const(g, folded);
-    /* Identities that hold bit for bit: x*1, 1*x, x/1, x-0, x^1, -(-x),
-     * transpose(transpose(A)). */
+    /* Identities that hold bit for bit (x*1, 1*x, x/1, x-0, x^1, -(-x),
+     * transpose(transpose(A))), where the result keeps the operand's shape. */
+    unsigned flags = op_info[op].flags;
     Shape s0 = g->nodes[args[0]].shape;
-    if ((op == OP_MUL || op == OP_DIV || op == OP_POW) && is_const(g, args[1], 1) &&
-        shape_equal(s0, shape))
-        return args[0];
-    if (op == OP_SUB && is_const(g, args[1], 0) && shape_equal(s0, shape))
-        return args[0];
-    if (op == OP_MUL && is_const(g, args[0], 1) &&
-        shape_equal(g->nodes[args[1]].shape, shape))
-        return args[1];
-    if ((op == OP_NEG || op == OP_TRANSPOSE) && g->nodes[args[0]].op == op)
+    for (int unit = 0; unit < 2; unit++) {
+        if (!(flags & (unit ? OPF_UNIT_ONE : OPF_UNIT_ZERO)))
+            continue;
+        if (is_const(g, args[1], unit) && shape_equal(s0, shape))
+            return args[0];
+        if ((flags & OPF_COMMUTES) && is_const(g, args[0], unit) &&
+            shape_equal(g->nodes[args[1]].shape, shape))
+            return args[1];
+    }
+    if ((flags & OPF_INVOLUTION) && g->nodes[args[0]].op == op)
         return g->nodes[args[0]].args[0];
     /* The sum or mean of a scalar is the scalar. */
-    if ((op == OP_SUM || op == OP_MEAN) && s0.rank == 0)
+    if (op_info[op].shape == SHAPE_REDUCE && s0.rank == 0)
         return args[0];
     int stable = stable_log(g, op, args, shape, stmt);
     if (stable >= 0)
@@ -290,9 +292,16 @@ int graph_build(Graph *g, const Ast *ast, Diag *diag)
 {
     int *stmt_node = arena_alloc(g->arena, (ast->nstmts + 1) * sizeof *stmt_node);
     int *expr_node = arena_alloc(g->arena, (ast->nexprs + 1) * sizeof *expr_node);
+    g->stmts = arena_alloc(g->arena, (ast->nstmts + 1) * sizeof *g->stmts);
+    g->nstmts = ast->nstmts;
     size_t next = 0;
     for (size_t i = 0; i < ast->nstmts; i++) {
         const Stmt *s = &ast->stmts[i];
+        SourceStmt *text = &g->stmts[i];
+        size_t col;
+        text->text = diag->src->text + s->span.off;
+        text->len = s->span.end - s->span.off;
+        source_locate(diag->src, s->span.off, &text->line, &col);
         if (s->kind == STMT_INPUT || s->kind == STMT_DATA) {
             stmt_node[i] = graph_add_param(g, s->name, s->shape,
                                            s->kind == STMT_INPUT, (int)i);

@@ -29,9 +29,8 @@ static const char usage[] =
     "<gradrt.h>; build it with: cc -c OUT.c $(pkg-config --cflags gradrt)\n"
     "and link with $(pkg-config --libs gradrt) -lm.\n";
 
-static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
-                         const AdjointProgram *prog, const Source *src,
-                         Arena *arena)
+static int write_outputs(const Options *opt, const Graph *g,
+                         const AdjointProgram *prog, Arena *arena)
 {
     const char *c_path = opt->output;
     const char *h_path = output_header_path(arena, c_path);
@@ -55,7 +54,7 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
-    emit_c(ast, g, prog, &eo, src, &c_file, &h_file);
+    emit_c(g, prog, &eo, &c_file, &h_file);
     const char *paths[] = { h_path, c_path };
     const Buf *contents[] = { &h_file, &c_file };
     return output_write_files(paths, contents, 2) ? 0 : 1;
@@ -94,7 +93,7 @@ static int compile(const Options *opt, Arena *arena)
     else if (dumps(opt, "adjoint"))
         adjoint_dump(&graph, &prog, stdout);
     else
-        return write_outputs(opt, &ast, &graph, &prog, &src, arena);
+        return write_outputs(opt, &graph, &prog, arena);
     return 0;
 }
 

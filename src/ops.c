@@ -4,8 +4,9 @@
 #include "gradc.h"
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, name, arity, kind, shape, fwd, adj0, adj1) \
-    [OP_##id] = { name, arity, OPK_##kind, SHAPE_##shape, fwd, { adj0, adj1 } },
+#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1) \
+    [OP_##id] = { name, arity, OPK_##kind, SHAPE_##shape, flags, fwd, { adj0, adj1 }, \
+                  { reads0, reads1 } },
 #include "ops.def"
 #undef OP
 };
@@ -37,4 +38,10 @@ unsigned op_template_reads(const char *tmpl)
             reads |= READS_SELF;
     }
     return reads;
+}
+
+unsigned op_adjoint_reads(Op op, int arg)
+{
+    const OpInfo *info = &op_info[op];
+    return info->kind == OPK_ELEM ? op_template_reads(info->adj[arg]) : info->reads[arg];
 }

@@ -49,7 +49,7 @@ static void check_invariants(const Run *run)
                               "step %zu writes n%d, read by step %zu", t, owner, s);
             /* The forward values its rule reads are on the tape, or at
              * hand as arguments and constants. */
-            unsigned reads = op_template_reads(op_info[from->op].adj[a->arg]);
+            unsigned reads = op_adjoint_reads(from->op, a->arg);
             int read_nodes[] = { from->args[0], from->args[1], a->from };
             for (int r = 0; r < 3; r++) {
                 int n = read_nodes[r];

@@ -270,6 +270,61 @@ START_TEST(operator_in_a_fork)
 }
 END_TEST
 
+/* Each structured operator with every operand computed (so that a read of
+ * it is checked), in every operand position and form its shape rule
+ * allows: %s is its name.  emit_c.c stops with an internal error when an
+ * emitter reads a forward value the operator's ops.def entry does not
+ * name, which fails the test. */
+static const char *const struct_models[][4] = {
+    [SHAPE_MATMUL] = {
+        "input A[2, 3], B[3, 4], v[3], w[4]\n"
+        "output y = sum(sin(sin(A) %s sin(B))) + sum(sin(sin(v) %s sin(B)))\n"
+        "output z = sum(sin(sin(B) %s sin(w))) + sin(v) %s sin(v)\n",
+        "input P[3, 2], Q[5, 4], B[3, 4]\n"
+        "output y = sum(sin(transpose(sin(P)) %s sin(B)))\n"
+        "output z = sum(sin(sin(B) %s transpose(sin(Q))))\n",
+    },
+    [SHAPE_REDUCE] = {
+        "input A[2, 3], v[3]\noutput y = sum(sin(%s(sin(A), 0))) + %s(sin(A))\n"
+        "output z = sum(sin(%s(sin(A), 1))) + %s(sin(v))\n",
+    },
+    [SHAPE_ROWS] = {
+        "input A[2, 3], v[3]\noutput y = sum(sin(%s(sin(A)))) + sum(sin(%s(sin(v))))\n",
+    },
+    [SHAPE_ROWREDUCE] = {
+        "input A[2, 3], v[3]\noutput y = sum(sin(%s(sin(A)))) + sin(%s(sin(v)))\n",
+    },
+    [SHAPE_TRANSPOSE] = {
+        "input A[2, 3]\noutput y = sum(sin(%s(sin(A))))\n",
+    },
+    [SHAPE_OUTER] = {
+        "input v[3], w[4]\noutput y = sum(sin(%s(sin(v), sin(w))))\n",
+    },
+    [SHAPE_CONV1D] = {
+        "input x[10], h[3]\noutput y = sum(sin(%s(sin(x), sin(h))))\n",
+    },
+};
+
+START_TEST(structured_adjoints_read_what_the_table_names)
+{
+    const int op = _i;
+    if (op_info[op].kind != OPK_STRUCT)
+        return;
+    const char *const *models = struct_models[op_info[op].shape];
+    ck_assert_msg(models[0], "no model for the shape rule of '%s'", op_info[op].name);
+    const char *name = op_info[op].name;
+    for (int k = 0; k < 4 && models[k]; k++) {
+        Arena *arena = arena_new();
+        Run *run = run_model(arena_printf(arena, models[k], name, name, name, name));
+        ck_assert_msg(find_op(&run->graph, (Op)op) >= 0, "model %d has no '%s'", k, name);
+        Buf c, h;
+        emit_model(run, &c, &h);
+        run_free(run);
+        arena_free(arena);
+    }
+}
+END_TEST
+
 TCase *tcase_ops(void)
 {
     TCase *tc = tcase_create("operators");
@@ -279,5 +334,6 @@ TCase *tcase_ops(void)
     tcase_add_test(tc, nan_takes_the_forward_branch);
     tcase_add_loop_test(tc, operator_through_the_pipeline, 0, OP_COUNT);
     tcase_add_loop_test(tc, operator_in_a_fork, 0, OP_COUNT);
+    tcase_add_loop_test(tc, structured_adjoints_read_what_the_table_names, 0, OP_COUNT);
     return tc;
 }

@@ -92,8 +92,7 @@ void emit_model(Run *run, Buf *c_file, Buf *h_file)
     EmitOptions opts = { "m", "m.h", "m.c", "t.grad" };
     buf_init(c_file, run->arena);
     buf_init(h_file, run->arena);
-    emit_c(&run->ast, &run->graph, &run->prog, &opts, &run->src, c_file,
-           h_file);
+    emit_c(&run->graph, &run->prog, &opts, c_file, h_file);
 }
 
 int count_substr(const char *haystack, const char *needle)

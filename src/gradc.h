@@ -73,6 +73,11 @@ void strmap_put(StrMap *map, const char *key, int value);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define UNREACHABLE() die("internal error at %s:%d", __FILE__, __LINE__)
 
+/* The file name in PATH, after its last '/' ("m.grad" for "dir/m.grad"):
+ * here, beside die(), because the driver, cname.c and output.c all need
+ * it and this is the file every module already links with. */
+const char *path_base(const char *path);
+
 /* ---- source.c: the input text and its line map ------------------------ */
 
 /* A byte range [off, end) of the source; lines and columns are derived. */

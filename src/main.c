@@ -48,10 +48,8 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
             }
         }
     }
-    const char *h_base = strrchr(h_path, '/') ? strrchr(h_path, '/') + 1 : h_path;
-    const char *c_base = strrchr(c_path, '/') ? strrchr(c_path, '/') + 1 : c_path;
-    const char *in_base = strrchr(opt->input, '/') ? strrchr(opt->input, '/') + 1 : opt->input;
-    EmitOptions eo = { cnames_model(arena, opt->input), h_base, c_base, in_base };
+    EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
+                       path_base(c_path), path_base(opt->input) };
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
@@ -153,7 +151,7 @@ static int run(int argc, char **argv)
 
     Arena *arena = arena_new();
     if (!opt.output) {
-        const char *base = strrchr(opt.input, '/') ? strrchr(opt.input, '/') + 1 : opt.input;
+        const char *base = path_base(opt.input);
         const char *dot = strrchr(base, '.');
         int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
         opt.output = arena_printf(arena, "%.*s.c", len, base);

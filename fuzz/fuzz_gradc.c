@@ -1,13 +1,12 @@
 /* fuzz_gradc.c: a libFuzzer target over gradc's whole front and middle end.
  *
  * One input is one .grad source.  It runs the pipeline of main.c's
- * compile() in memory, every stage in turn while the previous one reported
- * no error:
- *     source_from_text -> parse -> check -> graph_build -> diff -> emit_c
- * plus the --dump printers of each stage, with every diagnostic and dump
- * going to /dev/null and the generated .c and .h into Bufs.  Nothing is
- * written to disk.  One Arena per input, freed at the end, so LeakSanitizer
- * sees any allocation that escapes it.
+ * compile() in memory: compile.c's stages (compile_until), each while the
+ * ones before it reported no error, the --dump printer after each, then
+ * emit_c, with every diagnostic and dump going to /dev/null and the
+ * generated .c and .h into Bufs.  Nothing is written to disk.  One Arena
+ * per input, freed at the end, so LeakSanitizer sees any allocation that
+ * escapes it.
  *
  * Besides the sanitizers, the target aborts (a finding) when
  *   - the graph breaks an invariant of gradc.h: an operand after its node,
@@ -79,31 +78,25 @@ static Result compile(Arena *arena, const uint8_t *data, size_t size,
                       Buf *c_file, Buf *h_file)
 {
     Result r = { 1, c_file, h_file };
-    Source src;
-    source_from_text(&src, arena, "fuzz.grad", (const char *)data, size);
-    Diag diag;
-    diag_init(&diag, &src, devnull);
-    Ast ast = { 0 };
-    Graph graph;
-    graph_init(&graph, arena);
-    AdjointProgram prog;
-
-    if (parse(&src, arena, &diag, &ast))
+    Compilation comp;
+    compilation_init(&comp, arena, "fuzz.grad", (const char *)data, size,
+                     devnull);
+    if (compile_until(&comp, STAGE_PARSE))
         return r;
-    ast_dump(&ast, devnull);
-    if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag))
+    ast_dump(&comp.ast, devnull);
+    if (compile_until(&comp, STAGE_GRAPH))
         return r;
-    check_graph(&graph);
-    graph_dump(&graph, devnull);
-    if (diff(&graph, &prog, arena))
+    check_graph(&comp.graph);
+    graph_dump(&comp.graph, devnull);
+    if (compile_until(&comp, STAGE_DIFF))
         return r;
-    adjoint_dump(&graph, &prog, devnull);
+    adjoint_dump(&comp.graph, &comp.prog, devnull);
 
     EmitOptions eo = { cnames_model(arena, "fuzz-model.grad"), "fuzz_model.h",
                        "fuzz_model.c", "fuzz.grad" };
     buf_init(c_file, arena);
     buf_init(h_file, arena);
-    emit_c(&ast, &graph, &prog, &eo, &src, c_file, h_file);
+    emit_c(&comp.ast, &comp.graph, &comp.prog, &eo, &comp.src, c_file, h_file);
     r.status = 0;
     return r;
 }

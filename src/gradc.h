@@ -1,6 +1,6 @@
 /* gradc.h: the compiler's data structures and each stage's API.
  *
- * The pipeline (see main.c) is
+ * The pipeline (compile.c up to diff, then main.c) is
  *     source_read -> parse -> check -> graph_build -> diff -> emit_c -> output_write
  * Each stage reports problems through a Diag and returns its error count; the
  * next stage runs only when that count is zero.  All memory belongs to one
@@ -370,6 +370,43 @@ typedef struct EmitOptions {
 void emit_c(const Ast *ast, const Graph *graph, const AdjointProgram *prog,
             const EmitOptions *opts, const Source *src, Buf *c_file,
             Buf *h_file);
+
+/* ---- compile.c: the pipeline ------------------------------------------ */
+
+/* The stages, in the order they run: each one only when the ones before it
+ * found no error. */
+typedef enum Stage {
+    STAGE_READ,    /* the file, or the text given, -> Source */
+    STAGE_PARSE,   /* -> Ast */
+    STAGE_CHECK,   /* names, arities and shapes in the Ast */
+    STAGE_GRAPH,   /* -> Graph */
+    STAGE_DIFF,    /* -> AdjointProgram */
+} Stage;
+
+/* One compilation, as far as it has gone. */
+typedef struct Compilation {
+    Arena *arena;
+    const char *path;
+    const char *text;    /* the source, or NULL to read PATH */
+    size_t len;
+    FILE *diag_out;
+    Source src;
+    Diag diag;
+    Ast ast;
+    Graph graph;
+    AdjointProgram prog;
+    int stages_done;     /* the stages run without error */
+    int errors;          /* of the stage that failed */
+} Compilation;
+
+/* A compilation of PATH: the file, or when TEXT is not NULL, the LEN bytes
+ * of TEXT under that name.  Diagnostics go to DIAG_OUT. */
+void compilation_init(Compilation *c, Arena *arena, const char *path,
+                      const char *text, size_t len, FILE *diag_out);
+/* Run the stages not yet run, up to and including LAST, and stop at the
+ * first that reports an error; its error count is returned (1 for a file
+ * that cannot be read, after "gradc: error: ..."), 0 when all went well. */
+int compile_until(Compilation *c, Stage last);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
 

@@ -1,4 +1,5 @@
-/* main.c: the gradc driver.  compile() is the whole pipeline. */
+/* main.c: the gradc driver.  compile() is the whole pipeline: the stages of
+ * compile.c, then a dump or the generated files. */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -29,10 +30,9 @@ static const char usage[] =
     "<gradrt.h>; build it with: cc -c OUT.c $(pkg-config --cflags gradrt)\n"
     "and link with $(pkg-config --libs gradrt) -lm.\n";
 
-static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
-                         const AdjointProgram *prog, const Source *src,
-                         Arena *arena)
+static int write_outputs(const Options *opt, const Compilation *comp)
 {
+    Arena *arena = comp->arena;
     const char *c_path = opt->output;
     const char *h_path = output_header_path(arena, c_path);
     if (!h_path)
@@ -53,7 +53,8 @@ static int write_outputs(const Options *opt, const Ast *ast, const Graph *g,
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
-    emit_c(ast, g, prog, &eo, src, &c_file, &h_file);
+    emit_c(&comp->ast, &comp->graph, &comp->prog, &eo, &comp->src, &c_file,
+           &h_file);
     const char *paths[] = { h_path, c_path };
     const Buf *contents[] = { &h_file, &c_file };
     return output_write_files(paths, contents, 2) ? 0 : 1;
@@ -64,35 +65,22 @@ static bool dumps(const Options *opt, const char *stage)
     return opt->dump && strcmp(opt->dump, stage) == 0;
 }
 
-/* The pipeline: each stage runs only when the ones before it found no
- * error. */
+/* The pipeline: compile.c's stages, each only when the ones before it found
+ * no error, up to diff (up to parse for --dump=ast), then emission. */
 static int compile(const Options *opt, Arena *arena)
 {
-    Source src;
-    if (!source_read(&src, arena, opt->input))
+    Compilation comp;
+    compilation_init(&comp, arena, opt->input, NULL, 0, stderr);
+    if (compile_until(&comp, dumps(opt, "ast") ? STAGE_PARSE : STAGE_DIFF))
         return 1;
-    Diag diag;
-    diag_init(&diag, &src, stderr);
-    Ast ast = { 0 };
-    Graph graph;
-    graph_init(&graph, arena);
-    AdjointProgram prog;
-
-    if (parse(&src, arena, &diag, &ast))
-        return 1;
-    if (dumps(opt, "ast")) {
-        ast_dump(&ast, stdout);
-        return 0;
-    }
-    if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag) ||
-        diff(&graph, &prog, arena))
-        return 1;
-    if (dumps(opt, "graph"))
-        graph_dump(&graph, stdout);
+    if (dumps(opt, "ast"))
+        ast_dump(&comp.ast, stdout);
+    else if (dumps(opt, "graph"))
+        graph_dump(&comp.graph, stdout);
     else if (dumps(opt, "adjoint"))
-        adjoint_dump(&graph, &prog, stdout);
+        adjoint_dump(&comp.graph, &comp.prog, stdout);
     else
-        return write_outputs(opt, &ast, &graph, &prog, &src, arena);
+        return write_outputs(opt, &comp);
     return 0;
 }
 

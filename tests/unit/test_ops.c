@@ -212,14 +212,14 @@ START_TEST(operator_through_the_pipeline)
                                     info->arity == 2 ? ", z" : "",
                                     spell(arena, op, "x", "z"));
     Run *run = run_model(text);
-    int node = run->graph.outputs[0].node;
-    ck_assert_msg((int)run->graph.nodes[node].op == op, "%s became %s", text,
-                  op_info[run->graph.nodes[node].op].name);
+    int node = run->comp.graph.outputs[0].node;
+    ck_assert_msg((int)run->comp.graph.nodes[node].op == op, "%s became %s", text,
+                  op_info[run->comp.graph.nodes[node].op].name);
     Buf c, h;
     emit_model(run, &c, &h);
 
     /* The value lives on the tape when a rule reads it. */
-    bool taped = run->prog.on_tape[node];
+    bool taped = run->comp.prog.on_tape[node];
     const char *self = taped ? "tape->y" : "(*y)";
     const char *fwd = expand(arena, info->fwd, "x", "z", self, "");
     const char *want = arena_printf(arena, "%s = %s;", taped ? "tape->y" : "*y", fwd);

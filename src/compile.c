@@ -3,7 +3,18 @@
  * and differ only in where the source comes from and where they stop. */
 #include <string.h>
 
+#include "config.h"
 #include "gradc.h"
+
+/* Debug and sanitizer builds (configure --enable-debug or
+ * --enable-sanitizers define GRADC_CHECKS) check a stage's result before
+ * the next stage trusts it.  A plain if rather than #if, so that the
+ * checks compile in every build. */
+#ifdef GRADC_CHECKS
+static const bool self_checks = true;
+#else
+static const bool self_checks = false;
+#endif
 
 void compilation_init(Compilation *c, Arena *arena, const char *path,
                       const char *text, size_t len, FILE *diag_out)
@@ -39,6 +50,17 @@ static int run_stage(Compilation *c, Stage stage)
     UNREACHABLE();
 }
 
+/* What the stages after STAGE rely on in its result. */
+static void check_stage(const Compilation *c, Stage stage)
+{
+    if (stage != STAGE_GRAPH)
+        return;
+    const char *broken = graph_check(&c->graph);
+    if (broken)
+        die("internal error: %s: the graph breaks an invariant: %s",
+            c->path, broken);
+}
+
 int compile_until(Compilation *c, Stage last)
 {
     while (!c->errors && c->stages_done <= (int)last) {
@@ -46,6 +68,8 @@ int compile_until(Compilation *c, Stage last)
         c->errors = run_stage(c, stage);
         if (c->errors)
             break;
+        if (self_checks)
+            check_stage(c, stage);
         c->stages_done++;
     }
     return c->errors;

@@ -303,6 +303,13 @@ int graph_add_op(Graph *graph, Op op, const int *args, int axis, Shape shape,
 /* Build from a checked Ast; warns about unused inputs and values. */
 int graph_build(Graph *graph, const Ast *ast, Diag *diag);
 void graph_dump(const Graph *graph, FILE *out);
+/* The first invariant GRAPH breaks, described, or NULL when it keeps them
+ * all: operands come before their node (operand slots beyond the arity are
+ * -1), every shape has a rank of at most GRADC_MAX_RANK, dimensions of at
+ * least 1 and at most GRADC_MAX_ELEMENTS elements (generated loops index
+ * with int), the flags say what the graph does, and the params and outputs
+ * name their nodes. */
+const char *graph_check(const Graph *graph);
 
 /* ---- diff.c: reverse mode ---------------------------------------------- */
 
@@ -405,7 +412,9 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
                       const char *text, size_t len, FILE *diag_out);
 /* Run the stages not yet run, up to and including LAST, and stop at the
  * first that reports an error; its error count is returned (1 for a file
- * that cannot be read, after "gradc: error: ..."), 0 when all went well. */
+ * that cannot be read, after "gradc: error: ..."), 0 when all went well.
+ * Debug and sanitizer builds check the graph before diff and die on a
+ * broken invariant (an internal error). */
 int compile_until(Compilation *c, Stage last);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */

@@ -248,6 +248,78 @@ START_TEST(reachability_flags)
 }
 END_TEST
 
+/* graph_check on a graph broken by hand: the first invariant each break
+ * violates, described.  The model's statements are A, x, d, h, o, p, u;
+ * its nodes n0 A, n1 x, n2 d, n3 A @ x, n4 tanh, n5 h (output p), n6 sum
+ * (output o) and n7 u, which reaches no output. */
+static const char broken_model[] =
+    "input A[2, 3], x[3]\ndata d\nh = tanh(A @ x) * d\n"
+    "output o = sum(h)\noutput p = h\ninput u\n";
+
+static const char *const broken_descriptions[] = {
+    "node 4 (tanh, statement 3): operand 0 is 4",
+    "node 4 (tanh, statement 3): operand 1 is 0",
+    "node 3 (@, statement 3): operand 1 is -1",
+    "node 5 (*, statement 3): shape [0]",
+    "node 5 (*, statement 3): rank 3",
+    "node 5 (*, statement 3): shape [65536, 32768], 2147483648 elements, "
+    "more than 2147483647",
+    "node 2 (data, statement 2): flags 0x6, not 0x4",
+    "node 0 (input, statement 0): flags 0x2, not 0x6",
+    "node 6 (sum, statement 4): flags 0x6, not 0x7",
+    "node 7 (input, statement 6): flags 0x6, not 0x2",
+    "parameter 1 ('x') is node 0",
+    "output 1 ('p') is node 8",
+};
+
+START_TEST(graph_check_describes_a_broken_graph)
+{
+    Run *run = run_model(broken_model);
+    Graph *g = &run->comp.graph;
+    ck_assert_ptr_null(graph_check(g));
+    Node *n = g->nodes;
+    switch (_i) {
+    case 0: n[4].args[0] = 4; break;           /* not before its node */
+    case 1: n[4].args[1] = 0; break;           /* beyond tanh's arity */
+    case 2: n[3].args[1] = -1; break;
+    case 3: n[5].shape.dim[0] = 0; break;
+    case 4: n[5].shape.rank = 3; break;
+    case 5: n[5].shape = (Shape){ 2, { 65536, 32768 } }; break;
+    case 6: n[2].flags |= NODE_VARIED; break;  /* data is never varied */
+    case 7: n[0].flags &= ~(unsigned)NODE_USEFUL; break;
+    case 8: n[6].flags &= ~(unsigned)NODE_OUTPUT; break;
+    case 9: n[7].flags |= NODE_USEFUL; break;  /* u reaches no output */
+    case 10: g->params[1].node = 0; break;
+    default: g->outputs[1].node = 8; break;
+    }
+    const char *found = graph_check(g);
+    ck_assert_ptr_nonnull(found);
+    ck_assert_str_eq(found, broken_descriptions[_i]);
+    run_free(run);
+}
+END_TEST
+
+/* Every graph the tests build keeps the invariants (a debug build checks
+ * this between the stages of every compilation). */
+START_TEST(graph_check_passes_built_graphs)
+{
+    static const char *const models[] = {
+        broken_model,
+        "input x, u\ndata d\na = x * d\nb = u * 2\nc = d * 3\n"
+        "output o = a + c\noutput p = c\n",
+        "input A[4, 3], B[5, 3]\ndata v[3]\nC = A @ transpose(B)\n"
+        "output o = mean(log(softmax(C @ B)), 1) + logsumexp(v)\n",
+        "input x\noutput o = 2 * 3\n",
+    };
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+        Run *run = run_model(models[i]);
+        const char *found = graph_check(&run->comp.graph);
+        ck_assert_msg(!found, "%s: %s", models[i], found);
+        run_free(run);
+    }
+}
+END_TEST
+
 TCase *tcase_graph(void)
 {
     TCase *tc = tcase_create("graph building");
@@ -263,5 +335,8 @@ TCase *tcase_graph(void)
     tcase_add_test(tc, subtracting_negative_zero_stays);
     tcase_add_test(tc, nodes_are_in_topological_order);
     tcase_add_test(tc, reachability_flags);
+    tcase_add_loop_test(tc, graph_check_describes_a_broken_graph, 0,
+                        sizeof broken_descriptions / sizeof *broken_descriptions);
+    tcase_add_test(tc, graph_check_passes_built_graphs);
     return tc;
 }

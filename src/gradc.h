@@ -402,8 +402,8 @@ typedef struct Compilation {
     Ast ast;
     Graph graph;
     AdjointProgram prog;
-    int stages_done;     /* the stages run without error */
-    int errors;          /* of the stage that failed */
+    int stages_done;     /* how many have run without error */
+    int errors;          /* the error count of the stage that failed */
 } Compilation;
 
 /* A compilation of PATH: the file, or when TEXT is not NULL, the LEN bytes

@@ -42,11 +42,12 @@ const char *diag_headers(Run *run)
 {
     Buf out;
     buf_init(&out, run->comp.arena);
-    size_t prefix = strlen(run->comp.src.path);
+    const char *path = run->comp.src.path;
+    size_t prefix = strlen(path);
     for (const char *line = run->log; *line;) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (strncmp(line, run->comp.src.path, prefix) == 0 && line[prefix] == ':')
+        if (strncmp(line, path, prefix) == 0 && line[prefix] == ':')
             buf_putn(&out, line, len);
         line += len;
     }

@@ -1,18 +1,18 @@
 /* fuzz_gradc.c: a libFuzzer target over gradc's whole front and middle end.
  *
  * One input is one .grad source.  It runs the pipeline of main.c's
- * compile() in memory, every stage in turn while the previous one reported
- * no error:
- *     source_from_text -> parse -> check -> graph_build -> diff -> emit_c
- * plus the --dump printers of each stage, with every diagnostic and dump
- * going to /dev/null and the generated .c and .h into Bufs.  Nothing is
- * written to disk.  One Arena per input, freed at the end, so LeakSanitizer
- * sees any allocation that escapes it.
+ * compile() in memory: compile.c's stages (compile_until), each while the
+ * ones before it reported no error, the --dump printer after each, then
+ * emit_c, with every diagnostic and dump going to /dev/null and the
+ * generated .c and .h into Bufs.  Nothing is written to disk.  One Arena
+ * per input, freed at the end, so LeakSanitizer sees any allocation that
+ * escapes it.
  *
  * Besides the sanitizers, the target aborts (a finding) when
- *   - the graph breaks an invariant of gradc.h: an operand after its node,
- *     or a value of more than GRADC_MAX_ELEMENTS elements (generated loops
- *     index with int), or a bad rank or dimension,
+ *   - the graph breaks an invariant of gradc.h (graph_check(): an operand
+ *     after its node, a value of more than GRADC_MAX_ELEMENTS elements,
+ *     which generated loops cannot index with int, a bad rank, dimension
+ *     or flag),
  *   - a successful compilation emits an empty file or a NUL byte, or C
  *     that is lexically wrong: an unterminated comment or literal, a '*' '/'
  *     outside a comment, a malformed number such as the name "2_", or a
@@ -42,68 +42,34 @@ typedef struct Result {
     const Buf *c_file, *h_file;
 } Result;
 
-/* The graph's invariants (gradc.h): operands come before their node, and
- * every value has a rank of at most GRADC_MAX_RANK, positive dimensions
- * and at most GRADC_MAX_ELEMENTS elements, because the generated loops
- * index with int.  A compilation that breaks one writes wrong C. */
-static void check_graph(const Graph *g)
-{
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const Node *n = &g->nodes[i];
-        const OpInfo *info = &op_info[n->op];
-        for (int a = 0; a < info->arity; a++) {
-            if (n->args[a] < 0 || (size_t)n->args[a] >= i) {
-                fprintf(stderr, "fuzz_gradc: node %zu (%s): operand %d is node %d\n",
-                        i, info->name, a, n->args[a]);
-                abort();
-            }
-        }
-        const Shape *s = &n->shape;
-        bool bad = s->rank < 0 || s->rank > GRADC_MAX_RANK;
-        double size = 1;
-        for (int d = 0; !bad && d < s->rank; d++) {
-            bad |= s->dim[d] < 1;
-            size *= (double)s->dim[d];
-        }
-        if (bad || size > (double)GRADC_MAX_ELEMENTS) {
-            fprintf(stderr, "fuzz_gradc: node %zu (%s, statement %d) has shape "
-                    "rank %d [%ld, %ld]: %.0f elements, at most %ld allowed\n",
-                    i, info->name, n->stmt, s->rank, s->dim[0], s->dim[1],
-                    size, GRADC_MAX_ELEMENTS);
-            abort();
-        }
-    }
-}
-
 static Result compile(Arena *arena, const uint8_t *data, size_t size,
                       Buf *c_file, Buf *h_file)
 {
     Result r = { 1, c_file, h_file };
-    Source src;
-    source_from_text(&src, arena, "fuzz.grad", (const char *)data, size);
-    Diag diag;
-    diag_init(&diag, &src, devnull);
-    Ast ast = { 0 };
-    Graph graph;
-    graph_init(&graph, arena);
-    AdjointProgram prog;
-
-    if (parse(&src, arena, &diag, &ast))
+    Compilation comp;
+    compilation_init(&comp, arena, "fuzz.grad", (const char *)data, size,
+                     devnull);
+    if (compile_until(&comp, STAGE_PARSE))
         return r;
-    ast_dump(&ast, devnull);
-    if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag))
+    ast_dump(&comp.ast, devnull);
+    if (compile_until(&comp, STAGE_GRAPH))
         return r;
-    check_graph(&graph);
-    graph_dump(&graph, devnull);
-    if (diff(&graph, &prog, arena))
+    /* A broken graph makes wrong C: a finding, whatever the build. */
+    const char *broken = graph_check(&comp.graph);
+    if (broken) {
+        fprintf(stderr, "fuzz_gradc: the graph breaks an invariant: %s\n", broken);
+        abort();
+    }
+    graph_dump(&comp.graph, devnull);
+    if (compile_until(&comp, STAGE_DIFF))
         return r;
-    adjoint_dump(&graph, &prog, devnull);
+    adjoint_dump(&comp.graph, &comp.prog, devnull);
 
     EmitOptions eo = { cnames_model(arena, "fuzz-model.grad"), "fuzz_model.h",
                        "fuzz_model.c", "fuzz.grad" };
     buf_init(c_file, arena);
     buf_init(h_file, arena);
-    emit_c(&graph, &prog, &eo, c_file, h_file);
+    emit_c(&comp.graph, &comp.prog, &eo, c_file, h_file);
     r.status = 0;
     return r;
 }

@@ -36,6 +36,12 @@ void die(const char *fmt, ...)
     exit(1);
 }
 
+const char *path_base(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static void *xmalloc(size_t size)
 {
     void *p = malloc(size);

@@ -187,8 +187,7 @@ static bool model_is_safe(Arena *arena, const char *model)
 
 const char *cnames_model(Arena *arena, const char *path)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
+    const char *base = path_base(path);
     const char *dot = strrchr(base, '.');
     size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     Buf name;

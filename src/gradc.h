@@ -1,6 +1,6 @@
 /* gradc.h: the compiler's data structures and each stage's API.
  *
- * The pipeline (see main.c) is
+ * The pipeline (compile.c up to diff, then main.c) is
  *     source_read -> parse -> check -> graph_build -> diff -> emit_c -> output_write
  * Each stage reports problems through a Diag and returns its error count; the
  * next stage runs only when that count is zero.  All memory belongs to one
@@ -72,6 +72,11 @@ void strmap_put(StrMap *map, const char *key, int value);
 /* Internal compiler errors: a bug in gradc, never a user error. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define UNREACHABLE() die("internal error at %s:%d", __FILE__, __LINE__)
+
+/* The file name in PATH, after its last '/' ("m.grad" for "dir/m.grad"):
+ * here, beside die(), because the driver, cname.c and output.c all need
+ * it and this is the file every module already links with. */
+const char *path_base(const char *path);
 
 /* ---- source.c: the input text and its line map ------------------------ */
 
@@ -324,6 +329,13 @@ int graph_add_op(Graph *graph, Op op, const int *args, int axis, Shape shape,
 /* Build from a checked Ast; warns about unused inputs and values. */
 int graph_build(Graph *graph, const Ast *ast, Diag *diag);
 void graph_dump(const Graph *graph, FILE *out);
+/* The first invariant GRAPH breaks, described, or NULL when it keeps them
+ * all: operands come before their node (operand slots beyond the arity are
+ * -1), every shape has a rank of at most GRADC_MAX_RANK, dimensions of at
+ * least 1 and at most GRADC_MAX_ELEMENTS elements (generated loops index
+ * with int), the flags say what the graph does, and the params and outputs
+ * name their nodes. */
+const char *graph_check(const Graph *graph);
 
 /* ---- diff.c: reverse mode ---------------------------------------------- */
 
@@ -390,6 +402,45 @@ typedef struct EmitOptions {
 
 void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *opts,
             Buf *c_file, Buf *h_file);
+
+/* ---- compile.c: the pipeline ------------------------------------------ */
+
+/* The stages, in the order they run: each one only when the ones before it
+ * found no error. */
+typedef enum Stage {
+    STAGE_READ,    /* the file, or the text given, -> Source */
+    STAGE_PARSE,   /* -> Ast */
+    STAGE_CHECK,   /* names, arities and shapes in the Ast */
+    STAGE_GRAPH,   /* -> Graph */
+    STAGE_DIFF,    /* -> AdjointProgram */
+} Stage;
+
+/* One compilation, as far as it has gone. */
+typedef struct Compilation {
+    Arena *arena;
+    const char *path;
+    const char *text;    /* the source, or NULL to read PATH */
+    size_t len;
+    FILE *diag_out;
+    Source src;
+    Diag diag;
+    Ast ast;
+    Graph graph;
+    AdjointProgram prog;
+    int stages_done;     /* how many have run without error */
+    int errors;          /* the error count of the stage that failed */
+} Compilation;
+
+/* A compilation of PATH: the file, or when TEXT is not NULL, the LEN bytes
+ * of TEXT under that name.  Diagnostics go to DIAG_OUT. */
+void compilation_init(Compilation *c, Arena *arena, const char *path,
+                      const char *text, size_t len, FILE *diag_out);
+/* Run the stages not yet run, up to and including LAST, and stop at the
+ * first that reports an error; its error count is returned (1 for a file
+ * that cannot be read, after "gradc: error: ..."), 0 when all went well.
+ * Debug and sanitizer builds check the graph before diff and die on a
+ * broken invariant (an internal error). */
+int compile_until(Compilation *c, Stage last);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
 

@@ -365,3 +365,80 @@ void graph_dump(const Graph *g, FILE *out)
         fputc('\n', out);
     }
 }
+
+/* Node I's id, operator and statement, to start a description. */
+static const char *node_at(const Graph *g, size_t i)
+{
+    const Node *n = &g->nodes[i];
+    return arena_printf(g->arena, "node %zu (%s, statement %d)", i,
+                        op_info[n->op].name, n->stmt);
+}
+
+/* Node I's invariants.  EXPECT holds the flags that the outputs and the
+ * nodes after it give it; the operands add NODE_VARIED. */
+static const char *check_node(const Graph *g, size_t i, unsigned expect)
+{
+    const Node *n = &g->nodes[i];
+    if ((unsigned)n->op >= OP_COUNT)
+        return arena_printf(g->arena, "node %zu: no operator %d", i, (int)n->op);
+    int arity = op_info[n->op].arity;
+    if (n->op == OP_INPUT)
+        expect |= NODE_VARIED;
+    for (int a = 0; a < 2; a++) {
+        int arg = n->args[a];
+        if (a >= arity ? arg != -1 : arg < 0 || (size_t)arg >= i)
+            return arena_printf(g->arena, "%s: operand %d is %d", node_at(g, i),
+                                a, arg);
+        if (a < arity)
+            expect |= g->nodes[arg].flags & NODE_VARIED;
+    }
+    Shape s = n->shape;
+    if (s.rank < 0 || s.rank > GRADC_MAX_RANK)
+        return arena_printf(g->arena, "%s: rank %d", node_at(g, i), s.rank);
+    double size = 1;
+    for (int d = 0; d < s.rank; d++) {
+        if (s.dim[d] < 1)
+            return arena_printf(g->arena, "%s: shape %s", node_at(g, i),
+                                shape_str(g->arena, s));
+        size *= (double)s.dim[d];
+    }
+    if (size > (double)GRADC_MAX_ELEMENTS)
+        return arena_printf(g->arena, "%s: shape %s, %.0f elements, more than "
+                            "%ld", node_at(g, i), shape_str(g->arena, s), size,
+                            GRADC_MAX_ELEMENTS);
+    if (n->flags != expect)
+        return arena_printf(g->arena, "%s: flags 0x%x, not 0x%x", node_at(g, i),
+                            n->flags, expect);
+    return NULL;
+}
+
+const char *graph_check(const Graph *g)
+{
+    for (size_t k = 0; k < g->nparams; k++) {
+        const Param *p = &g->params[k];
+        if (p->node < 0 || (size_t)p->node >= g->nnodes ||
+            g->nodes[p->node].op != (p->is_input ? OP_INPUT : OP_DATA) ||
+            g->nodes[p->node].param != (int)k)
+            return arena_printf(g->arena, "parameter %zu ('%s') is node %d",
+                                k, p->name, p->node);
+    }
+    unsigned *expect = arena_alloc(g->arena, (g->nnodes + 1) * sizeof *expect);
+    for (size_t k = 0; k < g->noutputs; k++) {
+        int id = g->outputs[k].node;
+        if (id < 0 || (size_t)id >= g->nnodes)
+            return arena_printf(g->arena, "output %zu ('%s') is node %d", k,
+                                g->outputs[k].name, id);
+        expect[id] |= NODE_OUTPUT | NODE_USEFUL;
+    }
+    /* From the last node back, so that every consumer of a node has been
+     * checked, and has given it NODE_USEFUL, before the node itself. */
+    for (size_t i = g->nnodes; i-- > 0;) {
+        const char *broken = check_node(g, i, expect[i]);
+        if (broken)
+            return broken;
+        if (g->nodes[i].flags & NODE_USEFUL)
+            for (int a = 0; a < op_info[g->nodes[i].op].arity; a++)
+                expect[g->nodes[i].args[a]] |= NODE_USEFUL;
+    }
+    return NULL;
+}

@@ -1,4 +1,5 @@
-/* main.c: the gradc driver.  compile() is the whole pipeline. */
+/* main.c: the gradc driver.  compile() is the whole pipeline: the stages of
+ * compile.c, then a dump or the generated files. */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -29,9 +30,9 @@ static const char usage[] =
     "<gradrt.h>; build it with: cc -c OUT.c $(pkg-config --cflags gradrt)\n"
     "and link with $(pkg-config --libs gradrt) -lm.\n";
 
-static int write_outputs(const Options *opt, const Graph *g,
-                         const AdjointProgram *prog, Arena *arena)
+static int write_outputs(const Options *opt, const Compilation *comp)
 {
+    Arena *arena = comp->arena;
     const char *c_path = opt->output;
     const char *h_path = output_header_path(arena, c_path);
     if (!h_path)
@@ -47,14 +48,12 @@ static int write_outputs(const Options *opt, const Graph *g,
             }
         }
     }
-    const char *h_base = strrchr(h_path, '/') ? strrchr(h_path, '/') + 1 : h_path;
-    const char *c_base = strrchr(c_path, '/') ? strrchr(c_path, '/') + 1 : c_path;
-    const char *in_base = strrchr(opt->input, '/') ? strrchr(opt->input, '/') + 1 : opt->input;
-    EmitOptions eo = { cnames_model(arena, opt->input), h_base, c_base, in_base };
+    EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
+                       path_base(c_path), path_base(opt->input) };
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
-    emit_c(g, prog, &eo, &c_file, &h_file);
+    emit_c(&comp->graph, &comp->prog, &eo, &c_file, &h_file);
     const char *paths[] = { h_path, c_path };
     const Buf *contents[] = { &h_file, &c_file };
     return output_write_files(paths, contents, 2) ? 0 : 1;
@@ -65,35 +64,22 @@ static bool dumps(const Options *opt, const char *stage)
     return opt->dump && strcmp(opt->dump, stage) == 0;
 }
 
-/* The pipeline: each stage runs only when the ones before it found no
- * error. */
+/* The pipeline: compile.c's stages, each only when the ones before it found
+ * no error, up to diff (up to parse for --dump=ast), then emission. */
 static int compile(const Options *opt, Arena *arena)
 {
-    Source src;
-    if (!source_read(&src, arena, opt->input))
+    Compilation comp;
+    compilation_init(&comp, arena, opt->input, NULL, 0, stderr);
+    if (compile_until(&comp, dumps(opt, "ast") ? STAGE_PARSE : STAGE_DIFF))
         return 1;
-    Diag diag;
-    diag_init(&diag, &src, stderr);
-    Ast ast = { 0 };
-    Graph graph;
-    graph_init(&graph, arena);
-    AdjointProgram prog;
-
-    if (parse(&src, arena, &diag, &ast))
-        return 1;
-    if (dumps(opt, "ast")) {
-        ast_dump(&ast, stdout);
-        return 0;
-    }
-    if (check(&ast, &diag, arena) || graph_build(&graph, &ast, &diag) ||
-        diff(&graph, &prog, arena))
-        return 1;
-    if (dumps(opt, "graph"))
-        graph_dump(&graph, stdout);
+    if (dumps(opt, "ast"))
+        ast_dump(&comp.ast, stdout);
+    else if (dumps(opt, "graph"))
+        graph_dump(&comp.graph, stdout);
     else if (dumps(opt, "adjoint"))
-        adjoint_dump(&graph, &prog, stdout);
+        adjoint_dump(&comp.graph, &comp.prog, stdout);
     else
-        return write_outputs(opt, &graph, &prog, arena);
+        return write_outputs(opt, &comp);
     return 0;
 }
 
@@ -152,7 +138,7 @@ static int run(int argc, char **argv)
 
     Arena *arena = arena_new();
     if (!opt.output) {
-        const char *base = strrchr(opt.input, '/') ? strrchr(opt.input, '/') + 1 : opt.input;
+        const char *base = path_base(opt.input);
         const char *dot = strrchr(base, '.');
         int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
         opt.output = arena_printf(arena, "%.*s.c", len, base);

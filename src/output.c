@@ -45,8 +45,7 @@ static bool write_error(const char *path, const char *what)
 
 static size_t dir_prefix_len(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    return slash ? (size_t)(slash - path) + 1 : 0;
+    return (size_t)(path_base(path) - path);
 }
 
 /* Why NAME cannot stand between the quotes of #include "...", or NULL.

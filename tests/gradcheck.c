@@ -605,13 +605,11 @@ static void evaluate(Model *m)
 /* Read, parse and check PATH; give every expression and argument storage. */
 static bool load_model(Model *m, Arena *arena, const char *path)
 {
-    Source src;
-    if (!source_read(&src, arena, path))
+    Compilation comp;
+    compilation_init(&comp, arena, path, NULL, 0, stderr);
+    if (compile_until(&comp, STAGE_CHECK))
         return false;
-    Diag diag;
-    diag_init(&diag, &src, stderr);
-    if (parse(&src, arena, &diag, &m->ast) || check(&m->ast, &diag, arena))
-        return false;
+    m->ast = comp.ast;
     m->path = path;
     m->name = cnames_model(arena, path);
     size_t nstmts = m->ast.nstmts;

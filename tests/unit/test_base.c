@@ -1,4 +1,4 @@
-/* test_base.c: the arena, Buf, StrMap, the source line map and the
+/* test_base.c: the arena, Buf, StrMap, path_base, the source line map and the
  * rendering of diagnostics. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -275,9 +275,33 @@ START_TEST(diag_stops_after_too_many_errors)
 }
 END_TEST
 
+START_TEST(path_base_is_what_follows_the_last_slash)
+{
+    static const struct {
+        const char *path, *base;
+    } cases[] = {
+        { "m.grad", "m.grad" },
+        { "dir/m.grad", "m.grad" },
+        { "/a/b.c/m", "m" },
+        { "./.m", ".m" },
+        { "dir/", "" },
+        { "/", "" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *base = path_base(cases[i].path);
+        ck_assert_str_eq(base, cases[i].base);
+        /* A pointer into PATH, not a copy: output.c measures the
+         * directory part by it. */
+        ck_assert_ptr_eq(base, cases[i].path + strlen(cases[i].path) -
+                                   strlen(cases[i].base));
+    }
+}
+END_TEST
+
 TCase *tcase_base(void)
 {
-    TCase *tc = tcase_create("arena, buf, strmap, source, diag");
+    TCase *tc = tcase_create("arena, buf, strmap, path_base, source, diag");
     /* source_reads_up_to_the_limit reads 256 MiB. */
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, arena_memory_is_zeroed_aligned_and_distinct);
@@ -290,5 +314,6 @@ TCase *tcase_base(void)
     tcase_add_test(tc, diag_shows_line_and_caret);
     tcase_add_test(tc, diag_shows_part_of_a_long_line);
     tcase_add_test(tc, diag_stops_after_too_many_errors);
+    tcase_add_test(tc, path_base_is_what_follows_the_last_slash);
     return tc;
 }

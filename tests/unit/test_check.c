@@ -226,8 +226,8 @@ START_TEST(inferred_shape)
     const char *text = arena_printf(arena, "input %s\noutput y = %s\n",
                                     c->decls, c->expr);
     Run *run = run_text(text, STAGE_CHECK);
-    ck_assert_msg(run->diag.errors == 0, "%s", run->log);
-    const Stmt *out = &run->ast.stmts[run->ast.nstmts - 1];
+    ck_assert_msg(run->comp.diag.errors == 0, "%s", run->log);
+    const Stmt *out = &run->comp.ast.stmts[run->comp.ast.nstmts - 1];
     ck_assert_str_eq(shape_str(arena, out->shape), c->shape);
     ck_assert(shape_equal(out->shape, out->expr->shape));
     run_free(run);
@@ -239,13 +239,13 @@ START_TEST(names_resolve_to_their_statements)
 {
     Run *run = run_text("input x\ndata d\na = x * d\noutput y = a + x\n",
                         STAGE_CHECK);
-    ck_assert_int_eq(run->diag.errors, 0);
-    for (size_t i = 0; i < run->ast.nexprs; i++) {
-        const Expr *e = run->ast.exprs[i];
+    ck_assert_int_eq(run->comp.diag.errors, 0);
+    for (size_t i = 0; i < run->comp.ast.nexprs; i++) {
+        const Expr *e = run->comp.ast.exprs[i];
         if (e->kind != EXPR_NAME)
             continue;
         ck_assert_int_ge(e->def, 0);
-        ck_assert_str_eq(run->ast.stmts[e->def].name, e->name);
+        ck_assert_str_eq(run->comp.ast.stmts[e->def].name, e->name);
     }
     run_free(run);
 }

@@ -22,8 +22,8 @@ static int steps_to(const AdjointProgram *prog, int node)
 /* The invariants of a correct adjoint program for RUN. */
 static void check_invariants(const Run *run)
 {
-    const Graph *g = &run->graph;
-    const AdjointProgram *prog = &run->prog;
+    const Graph *g = &run->comp.graph;
+    const AdjointProgram *prog = &run->comp.prog;
     int *written = calloc(g->nnodes + 1, sizeof *written);
     bool past_seeds = false;
     for (size_t s = 0; s < prog->nsteps; s++) {
@@ -111,7 +111,7 @@ START_TEST(fork_assigns_once_then_accumulates)
 {
     Run *run = run_model("input x\nc = x * x\noutput y = c * 3\n");
     int x = node_named(run, "x");
-    const AdjointProgram *prog = &run->prog;
+    const AdjointProgram *prog = &run->comp.prog;
     ck_assert_int_eq(steps_to(prog, x), 2);
     int seen = 0;
     for (size_t s = 0; s < prog->nsteps; s++) {
@@ -128,7 +128,7 @@ START_TEST(fork_assigns_once_then_accumulates)
     /* x used in three statements and twice in one: four contributions. */
     run = run_model("input x\na = sin(x)\nb = cos(x)\nc = x * x\noutput y = a + b + c\n");
     x = node_named(run, "x");
-    ck_assert_int_eq(steps_to(&run->prog, x), 4);
+    ck_assert_int_eq(steps_to(&run->comp.prog, x), 4);
     run_free(run);
 }
 END_TEST
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(seeds_come_first)
 {
     Run *run = run_model("input x\na = x * x\noutput y = a\noutput z = a * 3\n");
-    const AdjointProgram *prog = &run->prog;
+    const AdjointProgram *prog = &run->comp.prog;
     int a = node_named(run, "a");
     ck_assert_uint_ge(prog->nsteps, 2);
     ck_assert_int_eq(prog->steps[0].from, -1);
@@ -144,7 +144,7 @@ START_TEST(seeds_come_first)
     ck_assert_int_eq(prog->steps[0].to, a);
     ck_assert(prog->steps[0].first);
     /* z's seed is z's whole adjoint: shared, no statement. */
-    int z = run->graph.outputs[1].node;
+    int z = run->comp.graph.outputs[1].node;
     ck_assert_int_eq(prog->adj_seed[z], 1);
     ck_assert_int_eq(steps_to(prog, z), 0);
     ck_assert_int_eq(steps_to(prog, a), 2);
@@ -152,8 +152,8 @@ START_TEST(seeds_come_first)
 
     /* Two outputs that are one node: both seeds add up. */
     run = run_model("input x\noutput y = sin(x)\noutput z = sin(x)\n");
-    prog = &run->prog;
-    int s = find_op(&run->graph, OP_SIN);
+    prog = &run->comp.prog;
+    int s = find_op(&run->comp.graph, OP_SIN);
     ck_assert_int_eq(steps_to(prog, s), 2);
     ck_assert(prog->steps[0].from == -1 && prog->steps[0].output == 0 &&
               prog->steps[0].first);
@@ -166,10 +166,10 @@ END_TEST
 START_TEST(output_that_is_an_input)
 {
     Run *run = run_model("input x\noutput y = x\n");
-    ck_assert_uint_eq(run->prog.nsteps, 1);
-    ck_assert_int_eq(run->prog.steps[0].from, -1);
-    ck_assert_int_eq(run->prog.steps[0].to, node_named(run, "x"));
-    ck_assert(run->prog.steps[0].first);
+    ck_assert_uint_eq(run->comp.prog.nsteps, 1);
+    ck_assert_int_eq(run->comp.prog.steps[0].from, -1);
+    ck_assert_int_eq(run->comp.prog.steps[0].to, node_named(run, "x"));
+    ck_assert(run->comp.prog.steps[0].first);
     run_free(run);
 }
 END_TEST
@@ -177,7 +177,7 @@ END_TEST
 START_TEST(inactive_values_get_no_adjoint)
 {
     Run *run = run_model("input x, u\ndata d\nk = d * 2\nw = u * 2\noutput y = x * k\n");
-    const AdjointProgram *prog = &run->prog;
+    const AdjointProgram *prog = &run->comp.prog;
     static const char *const inactive[] = { "d", "k", "u", "w" };
     for (size_t i = 0; i < sizeof inactive / sizeof *inactive; i++) {
         int n = node_named(run, inactive[i]);
@@ -194,7 +194,7 @@ END_TEST
 START_TEST(copies_share_the_adjoint)
 {
     Run *run = run_model("input x, y\na = sin(x)\noutput o = a + y\n");
-    const AdjointProgram *prog = &run->prog;
+    const AdjointProgram *prog = &run->comp.prog;
     int a = node_named(run, "a"), o = node_named(run, "o");
     ck_assert_int_eq(prog->adj_seed[o], 0);
     ck_assert_int_eq(prog->adj_seed[a], 0);
@@ -205,7 +205,7 @@ START_TEST(copies_share_the_adjoint)
 
     /* a - y: a gets the adjoint unchanged, y its negation. */
     run = run_model("input x, y\na = sin(x)\noutput o = a - y\n");
-    prog = &run->prog;
+    prog = &run->comp.prog;
     ck_assert_int_eq(prog->adj_seed[node_named(run, "a")], 0);
     ck_assert_int_eq(steps_to(prog, node_named(run, "y")), 1);
     run_free(run);
@@ -215,19 +215,20 @@ END_TEST
 START_TEST(tape_holds_what_backward_reads)
 {
     Run *run = run_model("input x\noutput y = exp(x)\n");
-    ck_assert(run->prog.on_tape[find_op(&run->graph, OP_EXP)]); /* exp' = exp */
+    /* exp' = exp */
+    ck_assert(run->comp.prog.on_tape[find_op(&run->comp.graph, OP_EXP)]);
     run_free(run);
 
     run = run_model("input x\na = sin(x)\noutput y = sin(a)\n");
     int inner = node_named(run, "a"), outer = node_named(run, "y");
-    ck_assert(run->prog.on_tape[inner]);
-    ck_assert(!run->prog.on_tape[outer]);
+    ck_assert(run->comp.prog.on_tape[inner]);
+    ck_assert(!run->comp.prog.on_tape[outer]);
     run_free(run);
 
     /* sin's rule reads x, an argument; nothing reads sin(x) itself. */
     run = run_model("input x\noutput y = sin(x) * 3\n");
-    for (size_t i = 0; i < run->graph.nnodes; i++)
-        ck_assert(!run->prog.on_tape[i]);
+    for (size_t i = 0; i < run->comp.graph.nnodes; i++)
+        ck_assert(!run->comp.prog.on_tape[i]);
     run_free(run);
 }
 END_TEST

@@ -118,11 +118,12 @@ START_TEST(deep_nesting_needs_no_deep_stack)
     Arena *arena = arena_new();
     Run *run = run_model(deep_model(arena, DEPTH, CHAIN));
     /* Every sin is a node of its own with an adjoint. */
-    ck_assert_int_eq(count_op(&run->graph, OP_SIN), DEPTH / 2);
+    ck_assert_int_eq(count_op(&run->comp.graph, OP_SIN), DEPTH / 2);
     int sin_steps = 0;
-    for (size_t s = 0; s < run->prog.nsteps; s++)
-        sin_steps += run->prog.steps[s].from >= 0 &&
-                     run->graph.nodes[run->prog.steps[s].from].op == OP_SIN;
+    const AdjointProgram *prog = &run->comp.prog;
+    for (size_t s = 0; s < prog->nsteps; s++)
+        sin_steps += prog->steps[s].from >= 0 &&
+                     run->comp.graph.nodes[prog->steps[s].from].op == OP_SIN;
     ck_assert_int_eq(sin_steps, DEPTH / 2);
     run_free(run);
     arena_free(arena);

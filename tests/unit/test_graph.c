@@ -17,24 +17,24 @@ static int uses(const Graph *g, int id)
 
 static int output_node(const Run *run, const char *name)
 {
-    for (size_t k = 0; k < run->graph.noutputs; k++)
-        if (strcmp(run->graph.outputs[k].name, name) == 0)
-            return run->graph.outputs[k].node;
+    for (size_t k = 0; k < run->comp.graph.noutputs; k++)
+        if (strcmp(run->comp.graph.outputs[k].name, name) == 0)
+            return run->comp.graph.outputs[k].node;
     ck_abort_msg("no output '%s'", name);
 }
 
 static int param_node(const Run *run, const char *name)
 {
-    for (size_t i = 0; i < run->graph.nparams; i++)
-        if (strcmp(run->graph.params[i].name, name) == 0)
-            return run->graph.params[i].node;
+    for (size_t i = 0; i < run->comp.graph.nparams; i++)
+        if (strcmp(run->comp.graph.params[i].name, name) == 0)
+            return run->comp.graph.params[i].node;
     ck_abort_msg("no parameter '%s'", name);
 }
 
 START_TEST(commuted_product_is_one_node)
 {
     Run *run = run_model("input x, y\na = x * y\nb = y * x\noutput o = a + b\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_MUL), 1);
     int mul = find_op(g, OP_MUL);
     ck_assert_str_eq(g->nodes[mul].name, "a"); /* the first name wins */
@@ -50,7 +50,7 @@ END_TEST
 START_TEST(repeated_call_is_one_node_with_two_uses)
 {
     Run *run = run_model("input x\noutput o = sin(x) + sin(x)\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_SIN), 1);
     int s = find_op(g, OP_SIN);
     ck_assert_int_eq(uses(g, s), 2);
@@ -66,7 +66,7 @@ START_TEST(sharing_spans_statements_and_spellings)
      * subexpressions written in different statements. */
     Run *run = run_model("input x\na = exp(2 * x)\nb = exp(2.0 * x) + 0.5e1\n"
                          "c = (exp(x * 2)) + 5\noutput o = a * b * c\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_EXP), 1);
     ck_assert_int_eq(count_op(g, OP_MUL), 3); /* 2*x, a*b, (a*b)*c */
     ck_assert_int_eq(count_op(g, OP_ADD), 1); /* b and c */
@@ -84,7 +84,7 @@ START_TEST(order_matters_for_other_operators)
     Run *run = run_model("input x, y\na = x - y\nb = y - x\nc = x / y\nd = y / x\n"
                          "e = x ^ y\nf = y ^ x\ng = max(x, y)\nh = max(y, x)\n"
                          "output o = a + b + c + d + e + f + g + h\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_SUB), 2);
     ck_assert_int_eq(count_op(g, OP_DIV), 2);
     ck_assert_int_eq(count_op(g, OP_POW), 2);
@@ -97,7 +97,7 @@ END_TEST
 START_TEST(constants_fold)
 {
     Run *run = run_model("input x\noutput o = x * (2 * 3) + (1 - 4) / 2 + -(5)\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     bool six = false, minus_one_and_half = false, minus_five = false;
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
@@ -119,7 +119,7 @@ END_TEST
 START_TEST(square_is_its_own_operator)
 {
     Run *run = run_model("input x\noutput o = x^2 + x^2.0\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_SQUARE), 1);
     ck_assert_int_eq(count_op(g, OP_POW), 0);
     int sq = find_op(g, OP_SQUARE);
@@ -127,8 +127,8 @@ START_TEST(square_is_its_own_operator)
     run_free(run);
 
     run = run_model("input x\noutput o = x^3\n");
-    ck_assert_int_eq(count_op(&run->graph, OP_SQUARE), 0);
-    ck_assert_int_eq(count_op(&run->graph, OP_POW), 1);
+    ck_assert_int_eq(count_op(&run->comp.graph, OP_SQUARE), 0);
+    ck_assert_int_eq(count_op(&run->comp.graph, OP_POW), 1);
     run_free(run);
 }
 END_TEST
@@ -140,7 +140,7 @@ START_TEST(transpose_folds_into_matmul)
     Run *run = run_model("input A[4, 3], B[5, 3]\n"
                          "output C = A @ transpose(B)\n"
                          "output D = transpose(A) @ A + transpose(B) @ B\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     int A = param_node(run, "A"), B = param_node(run, "B");
     const Node *c = &g->nodes[output_node(run, "C")];
     ck_assert_int_eq(c->op, OP_MATMUL);
@@ -160,8 +160,8 @@ START_TEST(transpose_folds_into_matmul)
 
     /* A transpose used elsewhere too stays, for that use. */
     run = run_model("input A[3, 3]\noutput C = sum(A @ transpose(A) + transpose(A))\n");
-    int t = find_op(&run->graph, OP_TRANSPOSE);
-    ck_assert_int_eq(uses(&run->graph, t), 1);
+    int t = find_op(&run->comp.graph, OP_TRANSPOSE);
+    ck_assert_int_eq(uses(&run->comp.graph, t), 1);
     run_free(run);
 }
 END_TEST
@@ -189,7 +189,7 @@ START_TEST(inexact_identities_stay)
      * x - x is not 0 either. */
     Run *run = run_model("input x\na = x + 0\nb = x * 0\nc = x - x\n"
                          "output o = a * b * c\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     ck_assert_int_eq(count_op(g, OP_ADD), 1);
     ck_assert_int_eq(count_op(g, OP_MUL), 3);
     ck_assert_int_eq(count_op(g, OP_SUB), 1);
@@ -210,7 +210,7 @@ START_TEST(nodes_are_in_topological_order)
 {
     Run *run = run_model("input x, y\na = sigmoid(y)\nb = x + a\nc = x^2\n"
                          "d = y + c\ne = 1 / d\noutput f = b * e\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     for (size_t i = 0; i < g->nnodes; i++)
         for (int a = 0; a < op_info[g->nodes[i].op].arity; a++) {
             ck_assert_int_ge(g->nodes[i].args[a], 0);
@@ -228,7 +228,7 @@ START_TEST(reachability_flags)
 {
     Run *run = run_model("input x, u\ndata d\na = x * d\nb = u * 2\nc = d * 3\n"
                          "output o = a + c\noutput p = c\n");
-    const Graph *g = &run->graph;
+    const Graph *g = &run->comp.graph;
     static const struct { const char *name; unsigned flags; } expect[] = {
         { "x", NODE_VARIED | NODE_USEFUL },
         { "u", NODE_VARIED },                 /* reaches no output */
@@ -248,6 +248,78 @@ START_TEST(reachability_flags)
 }
 END_TEST
 
+/* graph_check on a graph broken by hand: the first invariant each break
+ * violates, described.  The model's statements are A, x, d, h, o, p, u;
+ * its nodes n0 A, n1 x, n2 d, n3 A @ x, n4 tanh, n5 h (output p), n6 sum
+ * (output o) and n7 u, which reaches no output. */
+static const char broken_model[] =
+    "input A[2, 3], x[3]\ndata d\nh = tanh(A @ x) * d\n"
+    "output o = sum(h)\noutput p = h\ninput u\n";
+
+static const char *const broken_descriptions[] = {
+    "node 4 (tanh, statement 3): operand 0 is 4",
+    "node 4 (tanh, statement 3): operand 1 is 0",
+    "node 3 (@, statement 3): operand 1 is -1",
+    "node 5 (*, statement 3): shape [0]",
+    "node 5 (*, statement 3): rank 3",
+    "node 5 (*, statement 3): shape [65536, 32768], 2147483648 elements, "
+    "more than 2147483647",
+    "node 2 (data, statement 2): flags 0x6, not 0x4",
+    "node 0 (input, statement 0): flags 0x2, not 0x6",
+    "node 6 (sum, statement 4): flags 0x6, not 0x7",
+    "node 7 (input, statement 6): flags 0x6, not 0x2",
+    "parameter 1 ('x') is node 0",
+    "output 1 ('p') is node 8",
+};
+
+START_TEST(graph_check_describes_a_broken_graph)
+{
+    Run *run = run_model(broken_model);
+    Graph *g = &run->comp.graph;
+    ck_assert_ptr_null(graph_check(g));
+    Node *n = g->nodes;
+    switch (_i) {
+    case 0: n[4].args[0] = 4; break;           /* not before its node */
+    case 1: n[4].args[1] = 0; break;           /* beyond tanh's arity */
+    case 2: n[3].args[1] = -1; break;
+    case 3: n[5].shape.dim[0] = 0; break;
+    case 4: n[5].shape.rank = 3; break;
+    case 5: n[5].shape = (Shape){ 2, { 65536, 32768 } }; break;
+    case 6: n[2].flags |= NODE_VARIED; break;  /* data is never varied */
+    case 7: n[0].flags &= ~(unsigned)NODE_USEFUL; break;
+    case 8: n[6].flags &= ~(unsigned)NODE_OUTPUT; break;
+    case 9: n[7].flags |= NODE_USEFUL; break;  /* u reaches no output */
+    case 10: g->params[1].node = 0; break;
+    default: g->outputs[1].node = 8; break;
+    }
+    const char *found = graph_check(g);
+    ck_assert_ptr_nonnull(found);
+    ck_assert_str_eq(found, broken_descriptions[_i]);
+    run_free(run);
+}
+END_TEST
+
+/* Every graph the tests build keeps the invariants (a debug build checks
+ * this between the stages of every compilation). */
+START_TEST(graph_check_passes_built_graphs)
+{
+    static const char *const models[] = {
+        broken_model,
+        "input x, u\ndata d\na = x * d\nb = u * 2\nc = d * 3\n"
+        "output o = a + c\noutput p = c\n",
+        "input A[4, 3], B[5, 3]\ndata v[3]\nC = A @ transpose(B)\n"
+        "output o = mean(log(softmax(C @ B)), 1) + logsumexp(v)\n",
+        "input x\noutput o = 2 * 3\n",
+    };
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+        Run *run = run_model(models[i]);
+        const char *found = graph_check(&run->comp.graph);
+        ck_assert_msg(!found, "%s: %s", models[i], found);
+        run_free(run);
+    }
+}
+END_TEST
+
 TCase *tcase_graph(void)
 {
     TCase *tc = tcase_create("graph building");
@@ -263,5 +335,8 @@ TCase *tcase_graph(void)
     tcase_add_test(tc, subtracting_negative_zero_stays);
     tcase_add_test(tc, nodes_are_in_topological_order);
     tcase_add_test(tc, reachability_flags);
+    tcase_add_loop_test(tc, graph_check_describes_a_broken_graph, 0,
+                        sizeof broken_descriptions / sizeof *broken_descriptions);
+    tcase_add_test(tc, graph_check_passes_built_graphs);
     return tc;
 }

@@ -212,14 +212,14 @@ START_TEST(operator_through_the_pipeline)
                                     info->arity == 2 ? ", z" : "",
                                     spell(arena, op, "x", "z"));
     Run *run = run_model(text);
-    int node = run->graph.outputs[0].node;
-    ck_assert_msg((int)run->graph.nodes[node].op == op, "%s became %s", text,
-                  op_info[run->graph.nodes[node].op].name);
+    int node = run->comp.graph.outputs[0].node;
+    ck_assert_msg((int)run->comp.graph.nodes[node].op == op, "%s became %s", text,
+                  op_info[run->comp.graph.nodes[node].op].name);
     Buf c, h;
     emit_model(run, &c, &h);
 
     /* The value lives on the tape when a rule reads it. */
-    bool taped = run->prog.on_tape[node];
+    bool taped = run->comp.prog.on_tape[node];
     const char *self = taped ? "tape->y" : "(*y)";
     const char *fwd = expand(arena, info->fwd, "x", "z", self, "");
     const char *want = arena_printf(arena, "%s = %s;", taped ? "tape->y" : "*y", fwd);
@@ -314,13 +314,14 @@ START_TEST(structured_adjoints_read_what_the_table_names)
     ck_assert_msg(models[0], "no model for the shape rule of '%s'", op_info[op].name);
     const char *name = op_info[op].name;
     for (int k = 0; k < 4 && models[k]; k++) {
-        Arena *arena = arena_new();
-        Run *run = run_model(arena_printf(arena, models[k], name, name, name, name));
-        ck_assert_msg(find_op(&run->graph, (Op)op) >= 0, "model %d has no '%s'", k, name);
+        char text[256];
+        snprintf(text, sizeof text, models[k], name, name, name, name);
+        Run *run = run_model(text);
+        ck_assert_msg(find_op(&run->comp.graph, (Op)op) >= 0, "model %d has no '%s'",
+                      k, name);
         Buf c, h;
         emit_model(run, &c, &h);
         run_free(run);
-        arena_free(arena);
     }
 }
 END_TEST

@@ -100,14 +100,14 @@ START_TEST(number_literals)
 {
     Run *run = run_text("y = 3 + 3.0 + .5 + 1e-3 + 2.5E+4 + 7. + 1E5 + 00012\n",
                         STAGE_PARSE);
-    ck_assert_int_eq(run->diag.errors, 0);
+    ck_assert_int_eq(run->comp.diag.errors, 0);
     static const struct { const char *text; double value; } numbers[] = {
         { "3", 3 }, { "3.0", 3 }, { ".5", 0.5 }, { "1e-3", 1e-3 },
         { "2.5E+4", 2.5e4 }, { "7.", 7 }, { "1E5", 1e5 }, { "00012", 12 },
     };
     size_t found = 0;
-    for (size_t i = 0; i < run->ast.nexprs; i++) {
-        const Expr *e = run->ast.exprs[i];
+    for (size_t i = 0; i < run->comp.ast.nexprs; i++) {
+        const Expr *e = run->comp.ast.exprs[i];
         if (e->kind != EXPR_NUM)
             continue;
         ck_assert_uint_lt(found, sizeof numbers / sizeof *numbers);
@@ -129,9 +129,9 @@ START_TEST(spans_cover_the_source)
 {
     const char *text = "input a\noutput y = exp(a) + a * 2\n";
     Run *run = run_text(text, STAGE_PARSE);
-    ck_assert_int_eq(run->diag.errors, 0);
-    ck_assert_uint_eq(run->ast.nstmts, 2);
-    const Stmt *out = &run->ast.stmts[1];
+    ck_assert_int_eq(run->comp.diag.errors, 0);
+    ck_assert_uint_eq(run->comp.ast.nstmts, 2);
+    const Stmt *out = &run->comp.ast.stmts[1];
     ck_assert_int_eq(out->kind, STMT_OUTPUT);
     ck_assert_str_eq(out->name, "y");
     /* "y" is at offset 15; the statement runs from "output" to "2". */
@@ -151,8 +151,8 @@ START_TEST(spans_cover_the_source)
     ck_assert_uint_eq(call->op_span.end, 22);
     ck_assert_uint_eq(call->span.end, 25);
     /* Operands are created before the expressions that use them. */
-    for (size_t i = 0; i < run->ast.nexprs; i++) {
-        const Expr *e = run->ast.exprs[i];
+    for (size_t i = 0; i < run->comp.ast.nexprs; i++) {
+        const Expr *e = run->comp.ast.exprs[i];
         ck_assert_int_eq(e->id, (int)i);
         for (int a = 0; a < e->nargs; a++)
             ck_assert_int_lt(e->args[a]->id, e->id);

@@ -8,20 +8,11 @@ Run *run_bytes(const char *text, size_t len, Stage last)
 {
     Run *run = calloc(1, sizeof *run);
     ck_assert_ptr_nonnull(run);
-    run->arena = arena_new();
-    source_from_text(&run->src, run->arena, "t.grad", text, len);
     run->log_file = open_memstream(&run->log, &run->log_len);
     ck_assert_ptr_nonnull(run->log_file);
-    diag_init(&run->diag, &run->src, run->log_file);
-    graph_init(&run->graph, run->arena);
-
-    if (parse(&run->src, run->arena, &run->diag, &run->ast) == 0 &&
-        last >= STAGE_CHECK &&
-        check(&run->ast, &run->diag, run->arena) == 0 &&
-        last >= STAGE_GRAPH &&
-        graph_build(&run->graph, &run->ast, &run->diag) == 0 &&
-        last >= STAGE_DIFF)
-        diff(&run->graph, &run->prog, run->arena);
+    compilation_init(&run->comp, arena_new(), "t.grad", text, len,
+                     run->log_file);
+    compile_until(&run->comp, last);
     fflush(run->log_file);
     return run;
 }
@@ -34,7 +25,7 @@ Run *run_text(const char *text, Stage last)
 Run *run_model(const char *text)
 {
     Run *run = run_text(text, STAGE_DIFF);
-    ck_assert_msg(run->diag.errors == 0, "unexpected errors for:\n%s\n%s",
+    ck_assert_msg(run->comp.diag.errors == 0, "unexpected errors for:\n%s\n%s",
                   text, run->log);
     return run;
 }
@@ -43,19 +34,20 @@ void run_free(Run *run)
 {
     fclose(run->log_file);
     free(run->log);
-    arena_free(run->arena);
+    arena_free(run->comp.arena);
     free(run);
 }
 
 const char *diag_headers(Run *run)
 {
     Buf out;
-    buf_init(&out, run->arena);
-    size_t prefix = strlen(run->src.path);
+    buf_init(&out, run->comp.arena);
+    const char *path = run->comp.src.path;
+    size_t prefix = strlen(path);
     for (const char *line = run->log; *line;) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (strncmp(line, run->src.path, prefix) == 0 && line[prefix] == ':')
+        if (strncmp(line, path, prefix) == 0 && line[prefix] == ':')
             buf_putn(&out, line, len);
         line += len;
     }
@@ -73,13 +65,13 @@ const char *diags_of(Arena *arena, const char *text)
 const char *ast_of(Arena *arena, const char *text)
 {
     Run *run = run_text(text, STAGE_PARSE);
-    ck_assert_msg(run->diag.errors == 0, "unexpected errors for:\n%s\n%s",
+    ck_assert_msg(run->comp.diag.errors == 0, "unexpected errors for:\n%s\n%s",
                   text, run->log);
     char *dump = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&dump, &len);
     ck_assert_ptr_nonnull(f);
-    ast_dump(&run->ast, f);
+    ast_dump(&run->comp.ast, f);
     fclose(f);
     const char *result = arena_strndup(arena, dump, len);
     free(dump);
@@ -89,10 +81,11 @@ const char *ast_of(Arena *arena, const char *text)
 
 void emit_model(Run *run, Buf *c_file, Buf *h_file)
 {
+    const Compilation *comp = &run->comp;
     EmitOptions opts = { "m", "m.h", "m.c", "t.grad" };
-    buf_init(c_file, run->arena);
-    buf_init(h_file, run->arena);
-    emit_c(&run->graph, &run->prog, &opts, c_file, h_file);
+    buf_init(c_file, comp->arena);
+    buf_init(h_file, comp->arena);
+    emit_c(&comp->graph, &comp->prog, &opts, c_file, h_file);
 }
 
 int count_substr(const char *haystack, const char *needle)
@@ -119,8 +112,9 @@ const char *find_line(Arena *arena, const char *text, const char *prefix)
 
 int node_named(const Run *run, const char *name)
 {
-    for (size_t i = 0; i < run->graph.nnodes; i++)
-        if (run->graph.nodes[i].name && strcmp(run->graph.nodes[i].name, name) == 0)
+    const Graph *g = &run->comp.graph;
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0)
             return (int)i;
     ck_abort_msg("no node named '%s'", name);
 }

@@ -11,28 +11,15 @@
 
 #include "gradc.h"
 
-typedef enum Stage {
-    STAGE_PARSE,
-    STAGE_CHECK,
-    STAGE_GRAPH,
-    STAGE_DIFF,
-} Stage;
-
 /* One compilation of a source string, up to some stage. */
 typedef struct Run {
-    Arena *arena;
-    Source src;
-    Diag diag;
-    Ast ast;
-    Graph graph;
-    AdjointProgram prog;
+    Compilation comp;
     FILE *log_file;      /* where diag writes */
     char *log;           /* everything diag wrote */
     size_t log_len;
 } Run;
 
-/* Runs LEN bytes of TEXT through the stages up to LAST, stopping after
- * the first stage that reports an error. */
+/* Runs LEN bytes of TEXT through the stages up to LAST (compile_until). */
 Run *run_bytes(const char *text, size_t len, Stage last);
 Run *run_text(const char *text, Stage last);
 /* The whole pipeline, asserting that TEXT compiles without error. */

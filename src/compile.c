@@ -1,0 +1,76 @@
+/* compile.c: the pipeline, the one place that says which stage follows
+ * which.  The driver, the unit tests, the fuzzer and gradcheck all run it
+ * and differ only in where the source comes from and where they stop. */
+#include <string.h>
+
+#include "config.h"
+#include "gradc.h"
+
+/* Debug and sanitizer builds (configure --enable-debug or
+ * --enable-sanitizers define GRADC_CHECKS) check a stage's result before
+ * the next stage trusts it.  A plain if rather than #if, so that the
+ * checks compile in every build. */
+#ifdef GRADC_CHECKS
+static const bool self_checks = true;
+#else
+static const bool self_checks = false;
+#endif
+
+void compilation_init(Compilation *c, Arena *arena, const char *path,
+                      const char *text, size_t len, FILE *diag_out)
+{
+    memset(c, 0, sizeof *c);
+    c->arena = arena;
+    c->path = path;
+    c->text = text;
+    c->len = len;
+    c->diag_out = diag_out;
+    graph_init(&c->graph, arena);
+}
+
+static int run_stage(Compilation *c, Stage stage)
+{
+    switch (stage) {
+    case STAGE_READ:
+        if (c->text)
+            source_from_text(&c->src, c->arena, c->path, c->text, c->len);
+        else if (!source_read(&c->src, c->arena, c->path))
+            return 1;
+        diag_init(&c->diag, &c->src, c->diag_out);
+        return 0;
+    case STAGE_PARSE:
+        return parse(&c->src, c->arena, &c->diag, &c->ast);
+    case STAGE_CHECK:
+        return check(&c->ast, &c->diag, c->arena);
+    case STAGE_GRAPH:
+        return graph_build(&c->graph, &c->ast, &c->diag);
+    case STAGE_DIFF:
+        return diff(&c->graph, &c->prog, c->arena);
+    }
+    UNREACHABLE();
+}
+
+/* What the stages after STAGE rely on in its result. */
+static void check_stage(const Compilation *c, Stage stage)
+{
+    if (stage != STAGE_GRAPH)
+        return;
+    const char *broken = graph_check(&c->graph);
+    if (broken)
+        die("internal error: %s: the graph breaks an invariant: %s",
+            c->path, broken);
+}
+
+int compile_until(Compilation *c, Stage last)
+{
+    while (!c->errors && c->stages_done <= (int)last) {
+        Stage stage = (Stage)c->stages_done;
+        c->errors = run_stage(c, stage);
+        if (c->errors)
+            break;
+        if (self_checks)
+            check_stage(c, stage);
+        c->stages_done++;
+    }
+    return c->errors;
+}

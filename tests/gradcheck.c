@@ -1189,18 +1189,19 @@ static void put_table(Buf *out, const char *comment, const char *field, const ch
     buf_puts(out, "\n    },\n");
 }
 
-/* The start of a call of NAME_FN(tape, arguments...): scalars by value,
- * tensors by pointer. */
+/* ", ARRAY[OFFSET]" for a scalar, passed by value; ", ARRAY + OFFSET"
+ * for a tensor, passed by pointer. */
+static void put_operand(Buf *out, const char *array, const Stmt *s, long offset)
+{
+    buf_printf(out, s->shape.rank == 0 ? ", %s[%ld]" : ", %s + %ld", array, offset);
+}
+
+/* The start of a call of NAME_FN(tape, arguments...). */
 static void put_call(Buf *out, const Model *m, const char *fn)
 {
     buf_printf(out, "%s_%s(tape", m->name, fn);
-    for (int a = 0; a < m->nargs; a++) {
-        const Arg *arg = &m->args[a];
-        if (arg->stmt->shape.rank == 0)
-            buf_printf(out, ", arg[%ld]", arg->offset);
-        else
-            buf_printf(out, ", arg + %ld", arg->offset);
-    }
+    for (int a = 0; a < m->nargs; a++)
+        put_operand(out, "arg", m->args[a].stmt, m->args[a].offset);
 }
 
 static void put_grads(Buf *out, const Model *m)
@@ -1229,13 +1230,8 @@ static void put_wrappers(Buf *out, const Model *m, bool has_grad)
                     "%*sconst double *seed, double *grad)\n"
                     "{\n%s%s    ", m->name, indent, "", unused_arg, unused_grad);
     put_call(out, m, "backward");
-    for (int o = 0; o < m->noutputs; o++) {
-        const ModelOutput *mo = &m->outputs[o];
-        if (mo->stmt->shape.rank == 0)
-            buf_printf(out, ", seed[%ld]", mo->offset);
-        else
-            buf_printf(out, ", seed + %ld", mo->offset);
-    }
+    for (int o = 0; o < m->noutputs; o++)
+        put_operand(out, "seed", m->outputs[o].stmt, m->outputs[o].offset);
     put_grads(out, m);
     buf_puts(out, ");\n}\n");
     if (has_grad) {

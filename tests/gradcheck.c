@@ -4,8 +4,12 @@
  *
  * Reads MODEL.grad with gradc's front end only (parse and check: the Ast
  * with every shape), evaluates it with its own interpreter over dual
- * numbers (a value and one tangent), and writes a self-contained C driver
- * that checks the code gradc generated for the model against it.  The
+ * numbers (a value and one tangent), and writes a C driver that checks the
+ * code gradc generated for the model against it.  The driver is data: the
+ * points and the reference at them, and wrappers of the generated
+ * functions; the checks, the same for every model, are tests/checkdrv.c,
+ * compiled once and linked with every driver (with -I tests for
+ * checkdrv.h).  The
  * derivative rules here are forward-mode rules written for this file; they
  * share nothing with gradc's operator table, graph or reverse pass, so a
  * wrong adjoint in the compiler cannot be checked against itself.
@@ -13,9 +17,9 @@
  * At each point (random arguments and random output seeds) the reference
  * gradient of input element i is sum over outputs k of <seed_k, d out_k/dx_i>,
  * from one forward-mode pass with tangent e_i.  Inputs of more than 64
- * elements are checked at 48 elements drawn per point.  The driver embeds
- * the points, seeds, reference outputs and gradients as exact hex floats,
- * calls NAME_forward, NAME_backward (twice, into NaN-filled buffers) and
+ * elements are checked at 48 elements drawn per point.  The driver holds
+ * the points, seeds, reference outputs and gradients as exact hex floats;
+ * the checks call NAME_forward, NAME_backward (twice, into NaN-filled buffers) and
  * NAME_grad when the model has exactly one scalar output, and compares at
  * relative tolerance 1e-9 (plus 1e-12 times the largest reference value of
  * the same array, and for a gradient element 1e-12 times the size of the
@@ -61,11 +65,11 @@
  *   --entry NAME        name the driver's entry point NAME instead of main:
  *                       int NAME(void) returns 0 or 1 as main would, so
  *                       that one program can run the drivers of many models
- *                       (each model's C prefix must differ).  Every other
- *                       file-scope name of the driver is then a macro for
- *                       NAME_name, undefined at the end, so that such
- *                       drivers can also be #included into one translation
- *                       unit (tests/random.sh builds them so)
+ *                       (each model's C prefix must differ).  The driver's
+ *                       other file-scope names are GRADC_PREFIX_..., which
+ *                       no model's C names can be (see tests/checkdrv.h),
+ *                       so such drivers can also be #included into one
+ *                       translation unit (tests/random.sh builds them so)
  *   --self-check        write no driver: compare the reference gradients
  *                       with central differences of the interpreter itself
  *                       (tests gradcheck, needs no generated code)
@@ -1120,333 +1124,6 @@ static int self_check(const Plan *plan, Model *m, const Options *opt)
 
 /* ---- the driver ---- */
 
-/* The checks every driver runs, after the model's tables: see the
- * generated file for them as C. */
-static const char *const driver_checks[] = {
-    "/* ---- the checks, the same for every model ----",
-    " * No identifier here ends in _forward, _backward, _grad or _tape: those",
-    " * are the names a model's header declares. */",
-    "",
-    "static Tape tape_buf;",
-    "static double arg_buf[ARGS_ALLOC];",
-    "static double output_buf[OUTPUTS_ALLOC];",
-    "static double grad_buf[GRADS_ALLOC];",
-    "static double grad_again[GRADS_ALLOC];",
-    "static int failures, point_reported = -1;",
-    "static double worst_err;",
-    "static long outputs_checked, grads_checked, not_finite;",
-    "#ifdef CHECK_FD",
-    "static double worst_fd;",
-    "static int fd_skipped;",
-    "#endif",
-    "",
-    "static void fill_nan(double *a, int n)",
-    "{",
-    "    for (int i = 0; i < n; i++)",
-    "        a[i] = NAN;",
-    "}",
-    "",
-    "static void copy(double *to, const double *from, int n)",
-    "{",
-    "    memcpy(to, from, (size_t)n * sizeof *to);",
-    "}",
-    "",
-    "static int same_bits(const double *a, const double *b, int n)",
-    "{",
-    "    return memcmp(a, b, (size_t)n * sizeof *a) == 0;",
-    "}",
-    "",
-    "/* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where",
-    " * scale is the largest |reference| in the same array, or less than the",
-    " * smallest normal number: subnormals are underflow, which the forward and",
-    " * reverse passes meet in different orders.  NaN agrees only with NaN, and",
-    " * only at a fixed point (P < NFIXED); an infinity agrees only with the same",
-    " * infinity.  *err is the error relative to max(|want|, |got|, (abs_coef *",
-    " * scale + slack) / rel), so that it is at most 1 where the values agree. */",
-    "static int agrees(int p, double want, double got, double scale, double rel,",
-    "                  double abs_coef, double slack, double *err)",
-    "{",
-    "    *err = 0;",
-    "    if (isnan(want) && isnan(got))",
-    "        return p < NFIXED;",
-    "    if (isnan(want) || isnan(got) || isinf(want) || isinf(got))",
-    "        return isinf(want) && same_bits(&want, &got, 1);",
-    "    double diff = fabs(want - got);",
-    "    double size = fmax(fabs(want), fabs(got));",
-    "    if (diff < DBL_MIN)",
-    "        return 1;",
-    "    *err = diff / fmax(size, (abs_coef * scale + slack) / rel);",
-    "    return diff <= rel * size + abs_coef * scale + slack;",
-    "}",
-    "",
-    "/* The largest |reference| among n values, at least the smallest normal. */",
-    "static double scale_of(const double *ref, int n)",
-    "{",
-    "    double s = DBL_MIN;",
-    "    for (int i = 0; i < n; i++)",
-    "        if (fabs(ref[i]) > s)",
-    "            s = fabs(ref[i]);",
-    "    return s;",
-    "}",
-    "",
-    "static void fail(int p, const char *fmt, ...)",
-    "{",
-    "    va_list ap;",
-    "    if (++failures > MAX_REPORTS)",
-    "        return;",
-    "    fprintf(stderr, \"FAIL %s (seed %s) point %d: \", MODEL, SEED, p);",
-    "    va_start(ap, fmt);",
-    "    vfprintf(stderr, fmt, ap);",
-    "    va_end(ap);",
-    "    fputc('\\n', stderr);",
-    "    if (failures == 1)",
-    "        fprintf(stderr, \"  reproduce with: gradcheck %s\\n\", OPTIONS);",
-    "    if (point_reported != p) {",
-    "        point_reported = p;",
-    "        for (int a = 0; a < NARGS; a++)",
-    "            if (arg_len[a] == 1)",
-    "                fprintf(stderr, \"  at %s = %.17g\\n\", arg_name[a],",
-    "                        point_table[p][arg_offset[a]]);",
-    "    }",
-    "}",
-    "",
-    "/* \"name\" for a scalar, \"name[i]\" for an element of a tensor. */",
-    "static const char *element(const char *name, int len, int i)",
-    "{",
-    "    static char text[256];",
-    "    if (len == 1)",
-    "        snprintf(text, sizeof text, \"'%s'\", name);",
-    "    else",
-    "        snprintf(text, sizeof text, \"'%s'[%d]\", name, i);",
-    "    return text;",
-    "}",
-    "",
-    "static const char *input_element(int g, int i)",
-    "{",
-    "    return element(arg_name[input_arg[g]], arg_len[input_arg[g]], i);",
-    "}",
-    "",
-    "/* At a scaled point (P >= NBASE) only a finite reference is compared. */",
-    "static int compared(int p, double want)",
-    "{",
-    "    if (p < NBASE || isfinite(want))",
-    "        return 1;",
-    "    not_finite++;",
-    "    return 0;",
-    "}",
-    "",
-    "static void check_outputs(int p)",
-    "{",
-    "    for (int o = 0; o < NOUTPUTS; o++) {",
-    "        const double *want = output_ref[p] + output_offset[o];",
-    "        const double *got = output_buf + output_offset[o];",
-    "        double scale = scale_of(want, output_len[o]), err;",
-    "        for (int i = 0; i < output_len[o]; i++) {",
-    "            if (!compared(p, want[i]))",
-    "                continue;",
-    "            outputs_checked++;",
-    "            if (!agrees(p, want[i], got[i], scale, 1e-9, 1e-12, 0, &err))",
-    "                fail(p, \"output %s: expected %.17g, got %.17g\",",
-    "                     element(output_name[o], output_len[o], i), want[i],",
-    "                     got[i]);",
-    "            worst_err = fmax(worst_err, err);",
-    "        }",
-    "    }",
-    "}",
-    "",
-    "/* Is element I of input G's gradient checked at point P, and NaN in the",
-    " * reference there (as it can be at a fixed point)? */",
-    "static int nan_expected(int p, int g, int i)",
-    "{",
-    "    for (int c = 0; c < NCHECK; c++)",
-    "        if (check_input[c] == g && check_elem[p][c] == i)",
-    "            return isnan(grad_ref[p][c]);",
-    "    return 0;",
-    "}",
-    "",
-    "/* Backward overwrites every gradient element (checked at the points that",
-    " * are not scaled, where nothing overflows) and repeats itself exactly. */",
-    "static void run_backward(int p)",
-    "{",
-    "    fill_nan(grad_buf, GRADS_LEN);",
-    "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_buf);",
-    "    for (int g = 0; g < NINPUTS && p < NBASE; g++)",
-    "        for (int i = 0; i < arg_len[input_arg[g]]; i++)",
-    "            if (isnan(grad_buf[grad_offset[g] + i]) && !nan_expected(p, g, i))",
-    "                fail(p, \"gradient %s is NaN: left unwritten, or computed as NaN\",",
-    "                     input_element(g, i));",
-    "    for (int i = 0; i < GRADS_LEN; i++)",
-    "        grad_again[i] = -1.0;",
-    "    backward_call(&tape_buf, arg_buf, seed_table[p], grad_again);",
-    "    if (!same_bits(grad_buf, grad_again, GRADS_LEN))",
-    "        fail(p, \"a second backward call with the same tape gave other gradients\");",
-    "}",
-    "",
-    "/* The scale of each checked element: the largest |reference| among the",
-    " * checked elements of the same input. */",
-    "static double grad_scale(int p, int c)",
-    "{",
-    "    double s = DBL_MIN;",
-    "    for (int k = 0; k < NCHECK; k++)",
-    "        if (check_input[k] == check_input[c] && fabs(grad_ref[p][k]) > s)",
-    "            s = fabs(grad_ref[p][k]);",
-    "    return s;",
-    "}",
-    "",
-    "static void check_gradients(int p)",
-    "{",
-    "    for (int c = 0; c < NCHECK; c++) {",
-    "        int g = check_input[c], i = check_elem[p][c];",
-    "        double want = grad_ref[p][c], got = grad_buf[grad_offset[g] + i], err;",
-    "        if (!compared(p, want))",
-    "            continue;",
-    "        grads_checked++;",
-    "        /* 1e-12 of the size of the terms: rounding where they cancel */",
-    "        if (!agrees(p, want, got, grad_scale(p, c), 1e-9, 1e-12,",
-    "                    1e-12 * grad_mag[p][c], &err))",
-    "            fail(p, \"gradient %s: expected %.17g, got %.17g\",",
-    "                 input_element(g, i), want, got);",
-    "        worst_err = fmax(worst_err, err);",
-    "    }",
-    "}",
-    "",
-    "#ifdef HAVE_GRAD",
-    "/* NAME_grad is forward and backward with seed 1, bit for bit. */",
-    "static void check_grad_function(int p)",
-    "{",
-    "    static const double one = 1.0;",
-    "    static double grad_want[GRADS_ALLOC];",
-    "    fill_nan(grad_again, GRADS_LEN);",
-    "    double value = grad_call(&tape_buf, arg_buf, grad_again);",
-    "    fill_nan(output_buf, OUTPUTS_LEN);",
-    "    forward_call(&tape_buf, arg_buf, output_buf);",
-    "    double want_value = output_buf[0];",
-    "    fill_nan(grad_want, GRADS_LEN);",
-    "    backward_call(&tape_buf, arg_buf, &one, grad_want);",
-    "    if (!same_bits(&value, &want_value, 1))",
-    "        fail(p, \"the grad function returned %.17g, forward gives %.17g\",",
-    "             value, want_value);",
-    "    if (!same_bits(grad_again, grad_want, GRADS_LEN))",
-    "        fail(p, \"the grad function's gradients differ from backward with seed 1\");",
-    "}",
-    "#endif",
-    "",
-    "#ifdef CHECK_FD",
-    "/* sum over outputs of <seed, output> at arg_buf, and its rounding size. */",
-    "static double weighted_sum(int p, double *size)",
-    "{",
-    "    double sum = 0;",
-    "    *size = 0;",
-    "    fill_nan(output_buf, OUTPUTS_LEN);",
-    "    forward_call(&tape_buf, arg_buf, output_buf);",
-    "    for (int i = 0; i < OUTPUTS_LEN; i++) {",
-    "        sum += seed_table[p][i] * output_buf[i];",
-    "        *size += fabs(seed_table[p][i] * output_buf[i]);",
-    "    }",
-    "    return sum;",
-    "}",
-    "",
-    "/* Central differences of the weighted sum against the gradient backward",
-    " * returned, within 1e-5 relative or 1e-7 of the whole gradient (their",
-    " * truncation error); the slack covers their rounding error. */",
-    "static void check_differences(int p)",
-    "{",
-    "    for (int c = 0; c < NCHECK; c++) {",
-    "        int g = check_input[c], i = check_elem[p][c];",
-    "        if (fd_skip[p][c]) {",
-    "            fd_skipped++;",
-    "            continue;",
-    "        }",
-    "        /* nothing to difference: a fixed point's infinity or NaN */",
-    "        if (!isfinite(grad_ref[p][c]))",
-    "            continue;",
-    "        double *x = arg_buf + arg_offset[input_arg[g]] + i;",
-    "        double x0 = *x, h = FD_STEP * fmax(1.0, fabs(x0)), size_hi, size_lo, err;",
-    "        double hi = x0 + h, lo = x0 - h;",
-    "        *x = hi;",
-    "        double f_hi = weighted_sum(p, &size_hi);",
-    "        *x = lo;",
-    "        double f_lo = weighted_sum(p, &size_lo);",
-    "        *x = x0;",
-    "        double fd = (f_hi - f_lo) / (hi - lo);",
-    "        double slack = 64 * DBL_EPSILON * fmax(size_hi, size_lo) / (hi - lo);",
-    "        double got = grad_buf[grad_offset[g] + i];",
-    "        if (!agrees(p, fd, got, scale_of(grad_ref[p], NCHECK), 1e-5, 1e-7, slack,",
-    "                    &err))",
-    "            fail(p, \"gradient %s: finite differences give %.17g, backward %.17g\",",
-    "                 input_element(g, i), fd, got);",
-    "        /* the worst error only where the differences resolve the gradient */",
-    "        if (slack < 1e-5 * fmax(fabs(fd), fabs(got)))",
-    "            worst_fd = fmax(worst_fd, err);",
-    "    }",
-    "}",
-    "#endif",
-    "",
-};
-
-/* The body of main, or of the --entry function. */
-static const char *const driver_main[] = {
-    "{",
-    "    for (int p = 0; p < NPOINTS; p++) {",
-    "        copy(arg_buf, point_table[p], ARGS_LEN);",
-    "        fill_nan(output_buf, OUTPUTS_LEN);",
-    "        forward_call(&tape_buf, arg_buf, output_buf);",
-    "        check_outputs(p);",
-    "        run_backward(p);",
-    "        check_gradients(p);",
-    "#ifdef HAVE_GRAD",
-    "        check_grad_function(p);",
-    "#endif",
-    "#ifdef CHECK_FD",
-    "        if (p < NBASE)",
-    "            check_differences(p);",
-    "#endif",
-    "    }",
-    "    if (failures) {",
-    "        fprintf(stderr, \"%s: %d failure(s)\\n\", MODEL, failures);",
-    "        return 1;",
-    "    }",
-    "    printf(\"%s: %d points, %ld gradient elements and %ld output elements checked, \"",
-    "           \"worst relative error %.2g\", MODEL, NPOINTS, grads_checked,",
-    "           outputs_checked, worst_err);",
-    "#ifdef CHECK_FD",
-    "    printf(\", finite differences %.2g\", worst_fd);",
-    "    if (fd_skipped)",
-    "        printf(\" (%d near a kink skipped)\", fd_skipped);",
-    "#else",
-    "    printf(\", finite differences skipped\");",
-    "#endif",
-    "    if (NBASE < NPOINTS)",
-    "        printf(\"; %d of the points scaled by %s \"",
-    "               \"(non-finite reference elements skipped: %ld)\",",
-    "               NPOINTS - NBASE, SCALES, not_finite);",
-    "    printf(\"\\n\");",
-    "    return 0;",
-    "}",
-};
-
-/* The file-scope names of a driver: in --entry mode each is #defined to
- * ENTRY_name after the includes and #undef'd at the end, as are the
- * macros the driver defines. */
-static const char *const driver_globals[] = {
-    "Tape", "NPOINTS", "NFIXED", "NBASE", "NARGS", "ARGS_LEN", "NOUTPUTS", "OUTPUTS_LEN",
-    "NINPUTS", "GRADS_LEN", "NCHECK", "NARGS_ALLOC", "ARGS_ALLOC", "OUTPUTS_ALLOC",
-    "NINPUTS_ALLOC", "GRADS_ALLOC", "NCHECK_ALLOC", "arg_name", "arg_offset",
-    "arg_len", "input_arg", "grad_offset", "output_name", "output_offset",
-    "output_len", "point_table", "seed_table", "output_ref", "check_input",
-    "check_elem", "grad_ref", "grad_mag", "fd_skip", "forward_call", "backward_call",
-    "grad_call", "tape_buf", "arg_buf", "output_buf", "grad_buf", "grad_again",
-    "failures", "point_reported", "worst_err", "outputs_checked", "grads_checked",
-    "not_finite", "compared", "worst_fd", "fd_skipped",
-    "fill_nan", "copy", "same_bits", "agrees", "scale_of", "fail", "element",
-    "input_element", "check_outputs", "nan_expected", "run_backward", "grad_scale",
-    "check_gradients", "check_grad_function", "weighted_sum", "check_differences",
-};
-static const char *const driver_macros[] = {
-    "MODEL", "SEED", "OPTIONS", "SCALES", "MAX_REPORTS", "HAVE_GRAD", "CHECK_FD",
-    "FD_STEP",
-};
-
 /* A C string literal for TEXT. */
 static void put_string(Buf *out, const char *text)
 {
@@ -1473,62 +1150,56 @@ static void put_double(Buf *out, double v)
         buf_printf(out, "%a", v);
 }
 
-/* { v0, v1, ... } over N doubles, four to a line; { 0 } when empty,
- * since C has no empty arrays. */
-static void put_doubles(Buf *out, const double *v, long n)
+/* Element I of a table's values. */
+typedef void PutElement(Buf *out, const void *values, long i);
+
+static void put_double_element(Buf *out, const void *values, long i)
 {
-    buf_puts(out, "{");
-    if (n == 0)
-        buf_puts(out, " 0");
-    for (long i = 0; i < n; i++) {
-        buf_puts(out, i == 0 ? " " : i % 4 == 0 ? ",\n      " : ", ");
-        put_double(out, v[i]);
+    put_double(out, ((const double *)values)[i]);
+}
+
+static void put_long_element(Buf *out, const void *values, long i)
+{
+    buf_printf(out, "%ld", ((const long *)values)[i]);
+}
+
+/* A member of the descriptor, after COMMENT if there is one: .FIELD =
+ * (const TYPE[]){ ... }, ROWS rows of COLS values, each row on lines of
+ * its own, PER_LINE values to a line; { 0 } when there are none, since C
+ * has no empty arrays. */
+static void put_table(Buf *out, const char *comment, const char *field, const char *type,
+                      PutElement *put, const void *values, int rows, long cols,
+                      int per_line)
+{
+    if (comment)
+        buf_printf(out, "    /* %s */\n", comment);
+    buf_printf(out, "    .%s = (const %s[]){", field, type);
+    if (rows * cols == 0) {
+        buf_puts(out, " 0 },\n");
+        return;
     }
-    buf_puts(out, " }");
+    for (long r = 0; r < rows; r++)
+        for (long c = 0; c < cols; c++) {
+            buf_puts(out, c % per_line == 0 ? "\n        " : " ");
+            put(out, values, r * cols + c);
+            buf_puts(out, ",");
+        }
+    buf_puts(out, "\n    },\n");
 }
 
-static void put_longs(Buf *out, const long *v, long n)
+/* ", ARRAY[OFFSET]" for a scalar, passed by value; ", ARRAY + OFFSET"
+ * for a tensor, passed by pointer. */
+static void put_operand(Buf *out, const char *array, const Stmt *s, long offset)
 {
-    buf_puts(out, "{");
-    if (n == 0)
-        buf_puts(out, " 0");
-    for (long i = 0; i < n; i++)
-        buf_printf(out, "%s%s%ld", i ? "," : "", i && i % 16 == 0 ? "\n     " : " ",
-                   v[i]);
-    buf_puts(out, " }");
+    buf_printf(out, s->shape.rank == 0 ? ", %s[%ld]" : ", %s + %ld", array, offset);
 }
 
-/* static const double NAME[ROWS][COLS] = { {...}, ... }; */
-static void put_table(Buf *out, const char *name, const double *v, int rows,
-                      long cols, const char *comment)
-{
-    buf_printf(out, "/* %s */\nstatic const double %s[%d][%ld] = {\n", comment,
-               name, rows, cols > 0 ? cols : 1);
-    for (int r = 0; r < rows; r++) {
-        buf_puts(out, "    ");
-        put_doubles(out, v + r * cols, cols);
-        buf_puts(out, r + 1 < rows ? ",\n" : "\n");
-    }
-    buf_puts(out, "};\n");
-}
-
-static long max1(long n)
-{
-    return n > 0 ? n : 1;
-}
-
-/* The start of a call of NAME_FN(tape, arguments...): scalars by value,
- * tensors by pointer. */
+/* The start of a call of NAME_FN(tape, arguments...). */
 static void put_call(Buf *out, const Model *m, const char *fn)
 {
     buf_printf(out, "%s_%s(tape", m->name, fn);
-    for (int a = 0; a < m->nargs; a++) {
-        const Arg *arg = &m->args[a];
-        if (arg->stmt->shape.rank == 0)
-            buf_printf(out, ", arg[%ld]", arg->offset);
-        else
-            buf_printf(out, ", arg + %ld", arg->offset);
-    }
+    for (int a = 0; a < m->nargs; a++)
+        put_operand(out, "arg", m->args[a].stmt, m->args[a].offset);
 }
 
 static void put_grads(Buf *out, const Model *m)
@@ -1540,6 +1211,67 @@ static void put_grads(Buf *out, const Model *m)
     }
 }
 
+/* GRADC_NAME_forward, _backward and (HAS_GRAD) _grad: the generated
+ * functions on the flat arrays of tests/checkdrv.h. */
+static void put_wrappers(Buf *out, const Model *m, bool has_grad)
+{
+    const char *unused_arg = m->nargs == 0 ? "    (void)arg;\n" : "";
+    const char *unused_grad = m->ninputs == 0 ? "    (void)grad;\n" : "";
+    buf_printf(out, "static void GRADC_%s_forward(void *tape, const double *arg, double *out)\n"
+                    "{\n%s    ", m->name, unused_arg);
+    put_call(out, m, "forward");
+    for (int o = 0; o < m->noutputs; o++)
+        buf_printf(out, ", out + %ld", m->outputs[o].offset);
+    int indent = (int)strlen("static void GRADC__backward(") + (int)strlen(m->name);
+    buf_printf(out, ");\n}\n\n"
+                    "static void GRADC_%s_backward(const void *tape, const double *arg,\n"
+                    "%*sconst double *seed, double *grad)\n"
+                    "{\n%s%s    ", m->name, indent, "", unused_arg, unused_grad);
+    put_call(out, m, "backward");
+    for (int o = 0; o < m->noutputs; o++)
+        put_operand(out, "seed", m->outputs[o].stmt, m->outputs[o].offset);
+    put_grads(out, m);
+    buf_puts(out, ");\n}\n");
+    if (has_grad) {
+        buf_printf(out, "\nstatic double GRADC_%s_grad(void *tape, const double *arg, double *grad)\n"
+                        "{\n%s%s    return ", m->name, unused_arg, unused_grad);
+        put_call(out, m, "grad");
+        put_grads(out, m);
+        buf_puts(out, ");\n}\n");
+    }
+}
+
+/* .args and .outputs: the model's signature */
+static void put_signature(Buf *out, const Model *m)
+{
+    buf_printf(out, "    .nargs = %d, .args_len = %ld,\n    .args = ", m->nargs, m->args_len);
+    if (m->nargs == 0)
+        buf_puts(out, "NULL,\n");
+    else
+        buf_puts(out, "(const struct GRADC_arg[]){\n");
+    long grad = 0;
+    for (int a = 0; a < m->nargs; a++) {
+        const Arg *arg = &m->args[a];
+        buf_puts(out, "        { ");
+        put_string(out, arg->stmt->name);
+        buf_printf(out, ", %ld, %ld, %ld },\n", arg->value->len, arg->offset,
+                   arg->is_input ? grad : -1);
+        if (arg->is_input)
+            grad += arg->value->len;
+    }
+    if (m->nargs > 0)
+        buf_puts(out, "    },\n");
+    buf_printf(out, "    .noutputs = %d, .outputs_len = %ld,\n"
+                    "    .outputs = (const struct GRADC_output[]){\n",
+               m->noutputs, m->outputs_len);
+    for (int o = 0; o < m->noutputs; o++) {
+        buf_puts(out, "        { ");
+        put_string(out, m->outputs[o].stmt->name);
+        buf_printf(out, ", %ld, %ld },\n", m->outputs[o].value->len, m->outputs[o].offset);
+    }
+    buf_printf(out, "    },\n    .grads_len = %ld,\n", m->grads_len);
+}
+
 static void write_driver(Buf *out, const Model *m, const Plan *plan,
                          const Options *opt, Arena *arena)
 {
@@ -1549,8 +1281,10 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
     bool has_grad = m->noutputs == 1 && m->outputs[0].stmt->shape.rank == 0;
 
     buf_printf(out, "/* Written by gradcheck from %s.  Do not edit.\n"
-               " * Checks the code gradc generated for the model against\n"
-               " * gradcheck's forward-mode reference (see tests/gradcheck.c). */\n",
+               " * The model, its points and gradcheck's forward-mode reference at\n"
+               " * them, for the checks of tests/checkdrv.c on the code gradc\n"
+               " * generated (see tests/gradcheck.c).  Build with tests/checkdrv.c,\n"
+               " * -I tests. */\n",
                m->path);
     /* More of the standard library than the driver needs, before the
      * model's header: a value named after one of its macros (EOF, I,
@@ -1559,184 +1293,67 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                   "#include <inttypes.h>\n#include <limits.h>\n#include <locale.h>\n"
                   "#include <math.h>\n#include <signal.h>\n#include <stdarg.h>\n"
                   "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-                  "\n#include ");
+                  "\n#include \"checkdrv.h\"\n#include ");
     put_string(out, header);
-    buf_puts(out, "\n");
-    if (opt->entry) {
-        buf_printf(out, "\n/* --entry: the driver's names, prefixed so that drivers can\n"
-                        " * share a translation unit; #undef'd at the end */\n");
-        for (size_t i = 0; i < sizeof driver_globals / sizeof *driver_globals; i++)
-            buf_printf(out, "#define %s %s_%s\n", driver_globals[i], opt->entry,
-                       driver_globals[i]);
-    }
-    buf_puts(out, "\n#define MODEL ");
+    buf_puts(out, "\n\n");
+    put_wrappers(out, m, has_grad);
+
+    buf_printf(out, "\nstatic const struct GRADC_model GRADC_%s_check = {\n    .path = ",
+               m->name);
     put_string(out, m->path);
-    buf_printf(out, "\n#define SEED \"%llu\"", (unsigned long long)opt->seed);
-    buf_puts(out, "\n#define OPTIONS ");
+    buf_printf(out, ",\n    .seed = \"%llu\",\n    .options = ", (unsigned long long)opt->seed);
     put_string(out, opt->command);
-    buf_puts(out, "\n#define SCALES ");
+    buf_puts(out, ",\n    .scales = ");
     put_string(out, opt->scale_text ? opt->scale_text : "");
-    buf_puts(out, "\n#define MAX_REPORTS 10\n");
+    buf_printf(out, ",\n    .tape_size = sizeof(%s_tape),\n"
+                    "    .forward = GRADC_%s_forward,\n    .backward = GRADC_%s_backward,\n",
+               m->name, m->name, m->name);
     if (has_grad)
-        buf_puts(out, "#define HAVE_GRAD\n");
-    if (opt->fd)
-        buf_printf(out, "#define CHECK_FD\n#define FD_STEP %a\n", FD_STEP);
-    buf_printf(out, "\ntypedef %s_tape Tape;\n\n", m->name);
+        buf_printf(out, "    .grad = GRADC_%s_grad,\n", m->name);
+    else
+        buf_puts(out, "    .grad = NULL,   /* not exactly one scalar output */\n");
+    put_signature(out, m);
 
-    buf_printf(out,
-               "enum {\n"
-               "    /* points: the first NFIXED are --at's, those from NBASE on the\n"
-               "     * others scaled (--scale) */\n"
-               "    NPOINTS = %d, NFIXED = %d, NBASE = %d,\n"
-               "    NARGS = %d, ARGS_LEN = %ld,   /* arguments, their elements */\n"
-               "    NOUTPUTS = %d, OUTPUTS_LEN = %ld,\n"
-               "    NINPUTS = %d, GRADS_LEN = %ld,\n"
-               "    NCHECK = %d,   /* gradient elements checked per point */\n"
-               "    /* array sizes: C has no empty arrays */\n"
-               "    NARGS_ALLOC = %ld, ARGS_ALLOC = %ld, OUTPUTS_ALLOC = %ld,\n"
-               "    NINPUTS_ALLOC = %ld, GRADS_ALLOC = %ld, NCHECK_ALLOC = %ld\n"
-               "};\n\n",
-               np, (int)opt->nat, plan->nbase, m->nargs, m->args_len, m->noutputs,
-               m->outputs_len, m->ninputs, m->grads_len, plan->ncheck, max1(m->nargs),
-               max1(m->args_len), max1(m->outputs_len), max1(m->ninputs),
-               max1(m->grads_len), max1(plan->ncheck));
+    buf_printf(out, "    .npoints = %d, .nfixed = %d, .nbase = %d,\n", np, (int)opt->nat,
+               plan->nbase);
+    put_table(out, "the arguments at each point", "points", "double", put_double_element,
+              plan->points, np, m->args_len, 4);
+    put_table(out, "the seed of each output element at each point", "seeds", "double",
+              put_double_element, plan->seeds, np, m->outputs_len, 4);
+    put_table(out, "reference outputs", "output_ref", "double", put_double_element,
+              plan->output_ref, np, m->outputs_len, 4);
 
-    /* the model's signature */
-    buf_puts(out, "static const char *const arg_name[NARGS_ALLOC] = {");
-    for (int a = 0; a < m->nargs; a++) {
-        buf_puts(out, a ? ", " : " ");
-        put_string(out, m->args[a].stmt->name);
-    }
-    buf_puts(out, m->nargs ? " };\n" : " 0 };\n");
-    long *tmp = alloc_array(arena, m->nargs + m->noutputs + 2 * m->ninputs, sizeof(long));
-    for (int a = 0; a < m->nargs; a++)
-        tmp[a] = m->args[a].offset;
-    buf_puts(out, "static const int arg_offset[NARGS_ALLOC] = ");
-    put_longs(out, tmp, m->nargs);
-    for (int a = 0; a < m->nargs; a++)
-        tmp[a] = m->args[a].value->len;
-    buf_puts(out, ";\nstatic const int arg_len[NARGS_ALLOC] = ");
-    put_longs(out, tmp, m->nargs);
-    buf_puts(out, ";\n/* the inputs: which argument, where its gradient goes */\n");
-    long off = 0;
-    for (int g = 0; g < m->ninputs; g++) {
-        tmp[g] = m->inputs[g];
-        tmp[m->ninputs + g] = off;
-        off += m->args[m->inputs[g]].value->len;
-    }
-    buf_puts(out, "static const int input_arg[NINPUTS_ALLOC] = ");
-    put_longs(out, tmp, m->ninputs);
-    buf_puts(out, ";\nstatic const int grad_offset[NINPUTS_ALLOC] = ");
-    put_longs(out, tmp + m->ninputs, m->ninputs);
-    buf_puts(out, ";\nstatic const char *const output_name[NOUTPUTS] = {");
-    for (int o = 0; o < m->noutputs; o++) {
-        buf_puts(out, o ? ", " : " ");
-        put_string(out, m->outputs[o].stmt->name);
-    }
-    for (int o = 0; o < m->noutputs; o++)
-        tmp[o] = m->outputs[o].offset;
-    buf_puts(out, " };\nstatic const int output_offset[NOUTPUTS] = ");
-    put_longs(out, tmp, m->noutputs);
-    for (int o = 0; o < m->noutputs; o++)
-        tmp[o] = m->outputs[o].value->len;
-    buf_puts(out, ";\nstatic const int output_len[NOUTPUTS] = ");
-    put_longs(out, tmp, m->noutputs);
-    buf_puts(out, ";\n\n");
-
-    /* the points and the reference */
-    put_table(out, "point_table", plan->points, np, m->args_len,
-              "the arguments at each point");
-    put_table(out, "seed_table", plan->seeds, np, m->outputs_len,
-              "the seed of each output element at each point");
-    put_table(out, "output_ref", plan->output_ref, np, m->outputs_len,
-              "reference outputs");
-    long *inputs = alloc_array(arena, plan->ncheck, sizeof(long));
+    long *tmp = alloc_array(arena, np * plan->ncheck, sizeof(long));
+    buf_printf(out, "    .ncheck = %d,\n", plan->ncheck);
     for (int c = 0; c < plan->ncheck; c++)
-        inputs[c] = plan->check_input[c];
-    buf_puts(out, "/* the gradient elements checked: input, element at each point */\n"
-                  "static const int check_input[NCHECK_ALLOC] = ");
-    put_longs(out, inputs, plan->ncheck);
-    buf_printf(out, ";\nstatic const int check_elem[%d][NCHECK_ALLOC] = {\n", np);
-    for (int p = 0; p < np; p++) {
-        buf_puts(out, "    ");
-        put_longs(out, plan->check_elem + p * plan->ncheck, plan->ncheck);
-        buf_puts(out, p + 1 < np ? ",\n" : "\n");
-    }
-    buf_puts(out, "};\n");
-    put_table(out, "grad_ref", plan->grad_ref, np, plan->ncheck,
-              "reference gradient elements, as check_elem lists them");
-    put_table(out, "grad_mag", plan->grad_mag, np, plan->ncheck,
-              "the size of the terms that sum to each: the chain rule with the\n"
-              " * absolute value of every partial derivative and every term");
+        tmp[c] = m->inputs[plan->check_input[c]];
+    put_table(out, "the gradient elements checked: which argument, and which of its\n"
+                   "     * elements at each point",
+              "check_arg", "int", put_long_element, tmp, 1, plan->ncheck, 16);
+    put_table(out, NULL, "check_elem", "int", put_long_element, plan->check_elem, np,
+              plan->ncheck, 16);
+    put_table(out, "reference gradient elements, as check_elem lists them", "grad_ref",
+              "double", put_double_element, plan->grad_ref, np, plan->ncheck, 4);
+    put_table(out, "the size of the terms that sum to each", "grad_mag", "double",
+              put_double_element, plan->grad_mag, np, plan->ncheck, 4);
     if (opt->fd) {
-        buf_printf(out, "/* the checked elements whose finite differences would come\n"
-                        " * within %g steps of a kink: not compared */\n"
-                        "static const unsigned char fd_skip[%d][NCHECK_ALLOC] = {\n",
-                   KINK_STEPS, np);
-        long *skip = alloc_array(arena, plan->ncheck, sizeof(long));
-        for (int p = 0; p < np; p++) {
-            for (int c = 0; c < plan->ncheck; c++)
-                skip[c] = plan->fd_skip[p * plan->ncheck + c];
-            buf_puts(out, "    ");
-            put_longs(out, skip, plan->ncheck);
-            buf_puts(out, p + 1 < np ? ",\n" : "\n");
-        }
-        buf_puts(out, "};\n");
+        buf_printf(out, "    .fd_step = %a,\n", FD_STEP);
+        for (long i = 0; i < np * plan->ncheck; i++)
+            tmp[i] = plan->fd_skip[i];
+        put_table(out, arena_printf(arena, "the checked elements whose finite differences "
+                                           "would come within %g\n     * steps of a kink: "
+                                           "not compared", KINK_STEPS),
+                  "fd_skip", "unsigned char", put_long_element, tmp, np, plan->ncheck, 16);
+    } else {
+        buf_puts(out, "    .fd_step = 0,   /* --no-fd */\n    .fd_skip = NULL,\n");
     }
+    buf_puts(out, "};\n\n");
 
-    /* the calls */
-    buf_puts(out, "\nstatic void forward_call(Tape *tape, const double *arg, double *out)\n{\n");
-    if (m->nargs == 0)
-        buf_puts(out, "    (void)arg;\n");
-    buf_puts(out, "    ");
-    put_call(out, m, "forward");
-    for (int o = 0; o < m->noutputs; o++)
-        buf_printf(out, ", out + %ld", m->outputs[o].offset);
-    buf_puts(out, ");\n}\n\n"
-                  "static void backward_call(const Tape *tape, const double *arg,\n"
-                  "                          const double *seed, double *grad)\n{\n");
-    if (m->nargs == 0)
-        buf_puts(out, "    (void)arg;\n");
-    if (m->ninputs == 0)
-        buf_puts(out, "    (void)grad;\n");
-    buf_puts(out, "    ");
-    put_call(out, m, "backward");
-    for (int o = 0; o < m->noutputs; o++) {
-        const ModelOutput *mo = &m->outputs[o];
-        if (mo->stmt->shape.rank == 0)
-            buf_printf(out, ", seed[%ld]", mo->offset);
-        else
-            buf_printf(out, ", seed + %ld", mo->offset);
-    }
-    put_grads(out, m);
-    buf_puts(out, ");\n}\n");
-    if (has_grad) {
-        buf_puts(out, "\nstatic double grad_call(Tape *tape, const double *arg, double *grad)\n{\n");
-        if (m->nargs == 0)
-            buf_puts(out, "    (void)arg;\n");
-        if (m->ninputs == 0)
-            buf_puts(out, "    (void)grad;\n");
-        buf_puts(out, "    return ");
-        put_call(out, m, "grad");
-        put_grads(out, m);
-        buf_puts(out, ");\n}\n");
-    }
-    buf_puts(out, "\n");
-    for (size_t i = 0; i < sizeof driver_checks / sizeof *driver_checks; i++)
-        buf_printf(out, "%s\n", driver_checks[i]);
     if (opt->entry)
         buf_printf(out, "int %s(void);\n\nint %s(void)\n", opt->entry, opt->entry);
     else
         buf_puts(out, "int main(void)\n");
-    for (size_t i = 0; i < sizeof driver_main / sizeof *driver_main; i++)
-        buf_printf(out, "%s\n", driver_main[i]);
-    if (opt->entry) {
-        buf_puts(out, "\n");
-        for (size_t i = 0; i < sizeof driver_globals / sizeof *driver_globals; i++)
-            buf_printf(out, "#undef %s\n", driver_globals[i]);
-        for (size_t i = 0; i < sizeof driver_macros / sizeof *driver_macros; i++)
-            buf_printf(out, "#undef %s\n", driver_macros[i]);
-    }
+    buf_printf(out, "{\n    return GRADC_check(&GRADC_%s_check);\n}\n", m->name);
 }
 
 int main(int argc, char **argv)

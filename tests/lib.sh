@@ -35,6 +35,21 @@ build_with() {
         "$top_builddir/runtime/libgradrt.la" -lm
 }
 
+# build_checkdrv COMPILER...: tests/checkdrv.c, the checks every driver
+# that gradcheck writes runs, compiled once with each COMPILER, under the
+# flags the drivers get, into $WORK/checkdrv-COMPILER.o.  A driver links
+# with that and is compiled with -I"$top_srcdir/tests" (for checkdrv.h).
+build_checkdrv() {
+    for checkdrv_cc in "$@"; do
+        $checkdrv_cc $STRICT_CFLAGS $SAN_CFLAGS -c \
+            -o "$WORK/checkdrv-$(basename "$checkdrv_cc").o" \
+            "$top_srcdir/tests/checkdrv.c" 2>"$WORK/checkdrv.err" || {
+            fail "tests/checkdrv.c with $checkdrv_cc: $(cat "$WORK/checkdrv.err")"
+            finish
+        }
+    done
+}
+
 finish() {
     if [ "$FAILED" -ne 0 ]; then
         echo "$FAILED failure(s)" >&2

@@ -14,6 +14,8 @@ if [ -n "${CLANG:-}" ] && [ "$CLANG" != "$CC" ] && [ -z "$SAN_CFLAGS" ]; then
     compilers="$compilers $CLANG"
 fi
 
+build_checkdrv $compilers
+
 # check_model MODEL [GRADCHECK OPTIONS...]: gradc, gradcheck's driver, built
 # with every compiler and run, in the background (linking through libtool
 # is slow).  MODEL is relative to the top source directory, or absolute.
@@ -46,8 +48,8 @@ check_one() {
         exe="$dir/check-$(basename "$cc")"
         # -no-install: a real executable, not a wrapper that relinks on its
         # first run
-        if ! build_with "$cc" "$exe" -no-install "$dir/check.c" "$dir/model.c" \
-            2>"$exe.err"; then
+        if ! build_with "$cc" "$exe" -no-install -I"$top_srcdir/tests" "$dir/check.c" \
+            "$dir/model.c" "$WORK/checkdrv-$(basename "$cc").o" 2>"$exe.err"; then
             echo "$model: building the driver with $cc: $(head -20 "$exe.err")"
             ok=no
         elif ! "$exe" >"$exe.out" 2>"$exe.err"; then
@@ -208,8 +210,9 @@ if "$GRADC" "$top_srcdir/examples/kamper.grad" -o "$WORK/planted/gradc-kamper.c"
     "$GRADCHECK" -o "$WORK/planted/check.c" "$top_srcdir/examples/kamper.grad"; then
     for bug in 0 1 2; do
         exe="$WORK/planted/check-$bug"
-        if ! build_with "$CC" "$exe" -no-install -DBUG=$bug "$WORK/planted/check.c" \
-            "$WORK/planted/kamper.c" 2>"$exe.err"; then
+        if ! build_with "$CC" "$exe" -no-install -DBUG=$bug -I"$top_srcdir/tests" \
+            "$WORK/planted/check.c" "$WORK/planted/kamper.c" \
+            "$WORK/checkdrv-$(basename "$CC").o" 2>"$exe.err"; then
             fail "planted bug $bug: could not build: $(cat "$exe.err")"
         elif "$exe" >"$exe.out" 2>"$exe.err"; then
             [ $bug = 0 ] || fail "planted bug $bug: not caught"

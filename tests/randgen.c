@@ -14,7 +14,9 @@
  * same subexpression written twice, x * x.  Arguments are declared where
  * they are first needed, as inputs or data, and many names are C keywords,
  * C library names or names the generated code uses (tape, seed_f, grad_x,
- * d_x, t1, i, int, _x, ...).
+ * d_x, t1, i, int, _x, ...).  An elementwise built-in is a row of fns1 or
+ * fns2: its name, how its values' interval follows from its arguments',
+ * and what its argument must be kept to.
  *
  * Values stay where the maths is defined and well conditioned.  Every
  * expression carries an interval that contains all its values for
@@ -76,9 +78,15 @@ static int below(int n)
     return (int)(rnd() % (uint64_t)n);
 }
 
+/* uniform in [0, 1) */
+static double uniform(void)
+{
+    return (double)(rnd() >> 11) * 0x1p-53;
+}
+
 static bool chance(double p)
 {
-    return (double)(rnd() >> 11) * 0x1p-53 < p;
+    return uniform() < p;
 }
 
 /* ---- text, in a pool emptied after each model ---- */
@@ -300,12 +308,104 @@ static int max_args;            /* arguments it may declare */
 static int nargs, ninputs;
 static bool compact;            /* no spaces around the operators */
 
+/* ---- the elementwise built-ins: a row each ---- */
+
+static double sigmoid(double x)
+{
+    return 1 / (1 + exp(-x));
+}
+
+static double relu(double x)
+{
+    return fmax(x, 0);
+}
+
+static double softplus(double x)
+{
+    return fmax(x, 0) + log1p(exp(-fabs(x)));
+}
+
+static void range_sin(double lo, double hi, double *r_lo, double *r_hi)
+{
+    bool monotone = lo >= -1.5 && hi <= 1.5;
+    *r_lo = monotone ? sin(lo) : -1, *r_hi = monotone ? sin(hi) : 1;
+}
+
+static void range_cos(double lo, double hi, double *r_lo, double *r_hi)
+{
+    (void)lo, (void)hi;
+    *r_lo = -1, *r_hi = 1;
+}
+
+static void range_abs(double lo, double hi, double *r_lo, double *r_hi)
+{
+    *r_lo = lo >= 0 ? lo : hi <= 0 ? -hi : 0;
+    *r_hi = fmax(fabs(lo), fabs(hi));
+}
+
+/* A function of one argument.  The interval of its values for an argument
+ * in [lo, hi]: [f(lo), f(hi)] if it is increasing, else from RANGE. */
+typedef struct Fn1 {
+    const char *name;
+    double (*f)(double);
+    void (*range)(double lo, double hi, double *r_lo, double *r_hi);
+    bool positive;      /* its argument must be at least 0.1 (positive()) */
+    double bound;       /* |argument| at most this, if not 0 */
+} Fn1;
+
+/* gen_unary draws from these in this order: a new row changes the models
+ * of every seed. */
+static const Fn1 fns1[] = {
+    { "exp", exp, NULL, false, 2.5 },
+    { "log", log, NULL, true, 0 },
+    { "sqrt", sqrt, NULL, true, 0 },
+    { "sin", NULL, range_sin, false, 0 },
+    { "cos", NULL, range_cos, false, 0 },
+    { "tanh", tanh, NULL, false, 0 },
+    { "sigmoid", sigmoid, NULL, false, 0 },
+    { "relu", relu, NULL, false, 0 },
+    { "abs", NULL, range_abs, false, 0 },
+    { "softplus", softplus, NULL, false, 0 },
+};
+
+enum { NFNS1 = sizeof fns1 / sizeof *fns1 };
+
+/* A function of two arguments, broadcasting, increasing in both: the
+ * interval of its values is [f(a.lo, b.lo), f(a.hi, b.hi)]. */
+typedef struct Fn2 {
+    const char *name;
+    double (*f)(double, double);
+} Fn2;
+
+static const Fn2 fns2[] = {
+    { "max", fmax },
+    { "min", fmin },
+};
+
+enum { NFNS2 = sizeof fns2 / sizeof *fns2 };
+
+static const Fn1 *find_fn1(const char *name)
+{
+    for (int i = 0; i < NFNS1; i++)
+        if (strcmp(fns1[i].name, name) == 0)
+            return &fns1[i];
+    return NULL;
+}
+
+static const Fn2 *find_fn2(const char *name)
+{
+    for (int i = 0; i < NFNS2; i++)
+        if (strcmp(fns2[i].name, name) == 0)
+            return &fns2[i];
+    return NULL;
+}
+
 /* ---- names ---- */
 
+/* the built-ins that are not in fns1 or fns2, and the keywords */
 static const char *const builtins[] = {
-    "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
-    "softplus", "max", "min", "sum", "mean", "softmax", "log_softmax",
-    "logsumexp", "transpose", "outer", "conv1d", "input", "data", "output",
+    "sum", "mean", "softmax", "log_softmax", "logsumexp", "transpose", "outer",
+    "conv1d", "input", "data", "output",
 };
 
 /* C and C++ keywords, names of the C library and <math.h>, macros of the
@@ -349,7 +449,7 @@ static bool name_taken(const char *name)
     for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
         if (strcmp(builtins[i], name) == 0)
             return true;
-    return false;
+    return find_fn1(name) || find_fn2(name);
 }
 
 /* A name for a new value; ARG for an argument. */
@@ -421,39 +521,24 @@ static Ex new_arg(Shape sh)
 
 /* ---- building expressions: the text, the shape, the interval, the flags ---- */
 
-static Ex call1(const char *f, Ex a)
+static Ex apply1(const Fn1 *f, Ex a)
 {
-    Ex r = { fmt("%s(%s)", f, a.s), P_ATOM, a.sh, 0, 0, 0, false, false };
-    double lo = a.lo, hi = a.hi;
-    if (strcmp(f, "exp") == 0) {
-        r.lo = exp(lo), r.hi = exp(hi);
-        if (a.flags & F_LOGNORM)
-            r.flags = F_SIMPLEX;    /* exp(log_softmax(x)) is softmax(x) */
-    } else if (strcmp(f, "log") == 0) {
-        r.lo = log(lo), r.hi = log(hi);
-    } else if (strcmp(f, "sqrt") == 0) {
-        r.lo = sqrt(lo), r.hi = sqrt(hi);
-    } else if (strcmp(f, "sin") == 0) {
-        bool monotone = lo >= -1.5 && hi <= 1.5;
-        r.lo = monotone ? sin(lo) : -1, r.hi = monotone ? sin(hi) : 1;
-    } else if (strcmp(f, "cos") == 0) {
-        r.lo = -1, r.hi = 1;
-    } else if (strcmp(f, "tanh") == 0) {
-        r.lo = tanh(lo), r.hi = tanh(hi);
-    } else if (strcmp(f, "sigmoid") == 0) {
-        r.lo = 1 / (1 + exp(-lo)), r.hi = 1 / (1 + exp(-hi));
-    } else if (strcmp(f, "relu") == 0) {
-        r.lo = fmax(lo, 0), r.hi = fmax(hi, 0);
-    } else if (strcmp(f, "abs") == 0) {
-        r.lo = lo >= 0 ? lo : hi <= 0 ? -hi : 0;
-        r.hi = fmax(fabs(lo), fabs(hi));
-    } else if (strcmp(f, "softplus") == 0) {
-        r.lo = fmax(lo, 0) + log1p(exp(-fabs(lo)));
-        r.hi = fmax(hi, 0) + log1p(exp(-fabs(hi)));
-    } else {
-        die("call1: unknown function");
-    }
+    Ex r = { fmt("%s(%s)", f->name, a.s), P_ATOM, a.sh, 0, 0, 0, false, false };
+    if (f->f)
+        r.lo = f->f(a.lo), r.hi = f->f(a.hi);
+    else
+        f->range(a.lo, a.hi, &r.lo, &r.hi);
+    if (strcmp(f->name, "exp") == 0 && a.flags & F_LOGNORM)
+        r.flags = F_SIMPLEX;    /* exp(log_softmax(x)) is softmax(x) */
     return r;
+}
+
+static Ex call1(const char *name, Ex a)
+{
+    const Fn1 *f = find_fn1(name);
+    if (!f)
+        die("call1: unknown function");
+    return apply1(f, a);
 }
 
 static Ex negate(Ex a)
@@ -546,14 +631,18 @@ static Ex binary(char op, Ex a, Ex b)
     return r;
 }
 
-/* max(a, b), min(a, b) */
-static Ex call_minmax(const char *f, Ex a, Ex b)
+static Ex apply2(const Fn2 *f, Ex a, Ex b)
 {
-    Shape sh = broadcast(a.sh, b.sh);
-    bool max = strcmp(f, "max") == 0;
-    return (Ex){ fmt("%s(%s,%s%s)", f, a.s, compact ? "" : " ", b.s), P_ATOM, sh,
-                 max ? fmax(a.lo, b.lo) : fmin(a.lo, b.lo),
-                 max ? fmax(a.hi, b.hi) : fmin(a.hi, b.hi), 0, false, false };
+    return (Ex){ fmt("%s(%s,%s%s)", f->name, a.s, compact ? "" : " ", b.s), P_ATOM,
+                 broadcast(a.sh, b.sh), f->f(a.lo, b.lo), f->f(a.hi, b.hi), 0, false,
+                 false };
+}
+
+/* max(a, b) or min(a, b), whatever else fns2 holds: a kink where a and b
+ * meet, or an operator docs/language.md promises stable */
+static Ex max_or_min(Ex a, Ex b)
+{
+    return apply2(find_fn2(chance(0.5) ? "max" : "min"), a, b);
 }
 
 static double ipow(double x, int k)
@@ -824,24 +913,17 @@ static Ex positive(Shape sh, int depth)
     }
 }
 
-/* Elementwise functions of one argument. */
+/* Elementwise functions of one argument: a row of fns1, or '-'. */
 static Ex gen_unary(Shape sh, int depth)
 {
-    static const char *const fns[] = { "exp", "log", "sqrt", "sin", "cos", "tanh",
-                                       "sigmoid", "relu", "abs", "softplus", "-" };
-    const char *f = fns[below(11)];
-    if (strcmp(f, "-") == 0)
+    int i = below(NFNS1 + 1);
+    if (i == NFNS1)
         return negate(gen(sh, depth - 1));
-    if (strcmp(f, "exp") == 0)
-        return call1("exp", tame_to(gen(sh, depth - 1), 2.5));
-    if (strcmp(f, "log") == 0) {
-        if (chance(0.15))   /* gradc rewrites this one */
-            return call1("log", call1("sigmoid", gen(sh, depth - 1)));
-        return call1("log", positive(sh, depth - 1));
-    }
-    if (strcmp(f, "sqrt") == 0)
-        return call1("sqrt", positive(sh, depth - 1));
-    return call1(f, gen(sh, depth - 1));
+    const Fn1 *f = &fns1[i];
+    if (strcmp(f->name, "log") == 0 && chance(0.15))  /* gradc rewrites this one */
+        return call1("log", call1("sigmoid", gen(sh, depth - 1)));
+    Ex a = f->positive ? positive(sh, depth - 1) : gen(sh, depth - 1);
+    return apply1(f, f->bound > 0 ? tame_to(a, f->bound) : a);
 }
 
 /* Elementwise functions of two arguments, broadcasting. */
@@ -865,8 +947,8 @@ static Ex gen_binary(Shape sh, int depth)
         return binary('/', gen(sa, depth - 1), positive(sb, depth - 1));
     case 5:
     case 6:
-        return call_minmax(chance(0.5) ? "max" : "min", gen(sa, depth - 1),
-                           gen(sb, depth - 1));
+        return apply2(&fns2[(int)(uniform() * NFNS2)], gen(sa, depth - 1),
+                      gen(sb, depth - 1));
     default: {
         /* powers */
         int kind = below(6);
@@ -921,7 +1003,7 @@ static Ex gen_fork(Shape sh, int depth)
     case 3:
         return binary('*', call1("sigmoid", e), call1("cos", e));
     default:
-        return call_minmax(chance(0.5) ? "max" : "min", e, negate(e));
+        return max_or_min(e, negate(e));
     }
 }
 
@@ -1058,7 +1140,7 @@ static Ex gen_large(Shape sh, int depth)
             Shape sa, sb;
             operand_shapes(sh, &sa, &sb);
             Ex a = binary('*', c, gen(sa, depth - 1)), b = binary('*', c, gen(sb, depth - 1));
-            return binary('/', call_minmax(chance(0.5) ? "max" : "min", a, b), c);
+            return binary('/', max_or_min(a, b), c);
         }
         case 3: {   /* log(sigmoid(u)) = -softplus(-u), log(1 - sigmoid(u)) = -softplus(u) */
             Ex e = gen(sh, depth - 1);

@@ -40,6 +40,7 @@ if [ -n "${CLANG:-}" ] && [ "$CLANG" != "$CC" ]; then
     compilers="$compilers $CLANG"
 fi
 ncompilers=$(echo $compilers | wc -w)
+build_checkdrv $compilers
 coverage=no
 [ "$COUNT" -ge 200 ] && coverage=yes
 
@@ -152,7 +153,8 @@ categorize() {
 # that runs every entry in turn, announced first, so that a crash names its
 # model.  The generated code, and the runtime, are one translation unit
 # compiled at OPT; the drivers another, at -O0 (gcc and clang start in more
-# time, for each file, than they take to compile one of these).
+# time, for each file, than they take to compile one of these), linked
+# with the checks they share, compiled once (build_checkdrv).
 build_batch() {
     {
         while read -r m; do echo "#include \"$m.c\""; done <entries
@@ -182,9 +184,10 @@ build_batch() {
     # shellcheck disable=SC2086 # words
     $1 $STRICT_CFLAGS $SAN_CFLAGS $2 -I"$top_srcdir/runtime" -c -o models.o models.c \
         2>cc.err &&
-        $1 $STRICT_CFLAGS $SAN_CFLAGS -O0 -I"$top_srcdir/runtime" -c -o drivers.o \
-            drivers.c 2>>cc.err &&
-        $1 $SAN_CFLAGS -o batch models.o drivers.o -lm 2>>cc.err
+        $1 $STRICT_CFLAGS $SAN_CFLAGS -O0 -I"$top_srcdir/runtime" -I"$top_srcdir/tests" \
+            -c -o drivers.o drivers.c 2>>cc.err &&
+        $1 $SAN_CFLAGS -o batch models.o drivers.o "$WORK/checkdrv-$(basename "$1").o" \
+            -lm 2>>cc.err
 }
 
 # compile_alone CC OPT M: the model and its driver, each on its own.
@@ -192,8 +195,8 @@ compile_alone() {
     # shellcheck disable=SC2086 # words
     $1 $STRICT_CFLAGS $SAN_CFLAGS $2 -I"$top_srcdir/runtime" -c -o "$3.o" "$3.c" \
         2>"$3.err" &&
-        $1 $STRICT_CFLAGS $SAN_CFLAGS $2 -I"$top_srcdir/runtime" -c -o "$3.check.o" \
-            "$3.check.c" 2>>"$3.err"
+        $1 $STRICT_CFLAGS $SAN_CFLAGS $2 -I"$top_srcdir/runtime" -I"$top_srcdir/tests" \
+            -c -o "$3.check.o" "$3.check.c" 2>>"$3.err"
 }
 
 # run_batch B FIRST COUNT: models FIRST .. FIRST+COUNT-1 in $WORK/bB.
@@ -331,7 +334,8 @@ $(grep -A 3 "$m.grad" "$dir/err" | head -30)"
 reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1 make check TESTS=tests/random.sh
        or: tests/randgen $seed >$m.grad && ./gradc $m.grad &&
            tests/gradcheck --seed $seed --points $POINTS $opts$m.grad >check.c &&
-           cc -Iruntime check.c $m.c runtime/gradrt.c -lm && ./a.out
+           cc -Iruntime -Itests check.c tests/checkdrv.c $m.c runtime/gradrt.c -lm &&
+           ./a.out
 files: $dir"
         fail "$msg"
     done <"$dir/failed"

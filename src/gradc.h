@@ -1,10 +1,10 @@
 /* gradc.h: the compiler's data structures and each stage's API.
  *
- * The pipeline (compile.c up to diff, then main.c) is
- *     source_read -> parse -> check -> graph_build -> diff -> emit_c -> output_write
- * Each stage reports problems through a Diag and returns its error count; the
- * next stage runs only when that count is zero.  All memory belongs to one
- * Arena per compilation and is released in one call. */
+ * The pipeline is compile.c's list of stages (enum Stage, below), then
+ * main.c's emit_c and output_write_files.  Each stage reports problems
+ * through a Diag and returns its error count; the next stage runs only when
+ * that count is zero.  All memory belongs to one Arena per compilation and
+ * is released in one call. */
 #ifndef GRADC_H
 #define GRADC_H
 

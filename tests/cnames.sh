@@ -31,7 +31,8 @@ fi
 # ---- 2. every such name compiles as a value name ----
 # The words of ops.def are the language's keywords and built-ins, which
 # cannot name a value.
-sed -n 's/^OP([A-Z0-9_]*, *"\([a-z_0-9]*\)".*/\1/p' "$top_srcdir/src/ops.def" |
+sed -n -E 's/^(LEAF|ELEM|STRUCT)\([A-Z0-9_]*, *"([a-z_0-9]*)".*/\2/p' \
+    "$top_srcdir/src/ops.def" |
     LC_ALL=C sort -u >"$WORK/builtins"
 grep -o '"[A-Za-z0-9_]*"' "$top_srcdir/src/reserved-words.def" | tr -d '"' |
     cat - "$WORK/listed" "$WORK/function-like" | LC_ALL=C sort -u |

@@ -873,10 +873,38 @@ static const char *matmul_b_index(Emitter *e, const Node *node, Mat d, const cha
     return node->transposed & 2 ? index2(e, j, k, d.k) : index2(e, k, j, d.n);
 }
 
+/* Products smaller than this many multiply-adds stay inline loops, whose
+ * constant bounds the C compiler unrolls: a call would cost more than the
+ * work. */
+enum { GEMM_MIN_WORK = 64 };
+
+static bool use_gemm(Mat d)
+{
+    return d.m * d.n * d.k >= GEMM_MIN_WORK;
+}
+
+/* One runtime product, C = op(A) op(B), or C += op(A) op(B) when not
+ * FIRST.  Every matrix is row-major with its stored row length as its
+ * leading dimension: TRANS_A means A is stored [K, M], TRANS_B that B is
+ * stored [N, K]. */
+static void emit_gemm(Emitter *e, bool trans_a, bool trans_b, Mat d, const char *a,
+                      const char *b, const char *c, bool first)
+{
+    emit_line(e, fmt(e, "gradrt_gemm(%d, %d, %ld, %ld, %ld, %s, %ld, %s, %ld, %s, %s, %ld);",
+                     trans_a, trans_b, d.m, d.n, d.k, a, trans_a ? d.m : d.k, b,
+                     trans_b ? d.k : d.n, first ? "0.0" : "1.0", c, d.n));
+}
+
 static void fwd_matmul(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     Mat d = matmul_dims(e, node);
+    if (use_gemm(d)) {
+        emit_gemm(e, node->transposed & 1, node->transposed & 2, d,
+                  value_ptr(e, node->args[0]), value_ptr(e, node->args[1]), value_ptr(e, n),
+                  true);
+        return;
+    }
     Loop outer[2] = { loop(e->var_i, d.m), loop(e->var_j, d.n) };
     Loop inner[1] = { loop(e->var_k, d.k) };
     const char *i = outer[0].var, *j = outer[1].var, *k = inner[0].var;
@@ -887,10 +915,43 @@ static void fwd_matmul(Emitter *e, int n)
                 true, 1);
 }
 
+/* The adjoints as products, with A stored as op(A) or op(A)^T and B alike:
+ *   dA = dC op(B)^T, or, stored transposed, dA^T = op(B) dC^T
+ *   dB = op(A)^T dC, or, stored transposed, dB^T = dC^T op(A)
+ * A dC that is a sum's shared scalar is no matrix: those keep the loops. */
+static bool adj_matmul_gemm(Emitter *e, const Adjoint *a, Mat d)
+{
+    const Node *node = &e->g->nodes[a->from];
+    if (!use_gemm(d) || (adj_is_scalar(e, a->from) && !is_scalar(node->shape)))
+        return false;
+    bool ta = node->transposed & 1, tb = node->transposed & 2;
+    const char *dc = adj_ptr(e, a->from), *dst = adj_ptr(e, a->to);
+    if (a->arg == 0) {
+        const char *b = value_ptr(e, node->args[1]);
+        if (ta)
+            emit_gemm(e, tb, true, (Mat){ .m = d.k, .n = d.m, .k = d.n }, b, dc, dst,
+                      a->first);
+        else
+            emit_gemm(e, false, !tb, (Mat){ .m = d.m, .n = d.k, .k = d.n }, dc, b, dst,
+                      a->first);
+    } else {
+        const char *A = value_ptr(e, node->args[0]);
+        if (tb)
+            emit_gemm(e, true, ta, (Mat){ .m = d.n, .n = d.k, .k = d.m }, dc, A, dst,
+                      a->first);
+        else
+            emit_gemm(e, !ta, false, (Mat){ .m = d.k, .n = d.n, .k = d.m }, A, dc, dst,
+                      a->first);
+    }
+    return true;
+}
+
 static void adj_matmul(Emitter *e, const Adjoint *a)
 {
     const Node *node = &e->g->nodes[a->from];
     Mat d = matmul_dims(e, node);
+    if (adj_matmul_gemm(e, a, d))
+        return;
     int A = node->args[0], B = node->args[1];
     if (a->arg == 0) {
         /* dA[i, k] = sum_j dC[i, j] B[k, j], written in dA's storage order */

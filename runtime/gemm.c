@@ -12,7 +12,12 @@
  *
  * The kernels (gemm-kernel.h) are compiled once per instruction set and the
  * one for the CPU is chosen at each call: AVX-512, AVX2 with FMA, and the
- * compiler's baseline. */
+ * compiler's baseline.  With configure --with-blas the blocked products go
+ * to cblas_dgemm instead. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +25,10 @@
 
 #include "gradrt.h"
 #include "gemm-internal.h"
+
+#ifdef HAVE_CBLAS
+#include <cblas.h>
+#endif
 
 /* Rows of the micro-kernel's tile (its columns, NR, are two vectors). */
 #define GEMM_MR 6
@@ -240,6 +249,12 @@ static void gemm_run(const GemmKernel *kern, const GemmArgs *g)
         kern->direct(g);
         return;
     }
+#ifdef HAVE_CBLAS
+    cblas_dgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
+                g->trans_b ? CblasTrans : CblasNoTrans, g->m, g->n, g->k,
+                1.0, g->a, g->lda, g->b, g->ldb, g->beta, g->c, g->ldc);
+    return;
+#endif
     GemmBlocks bk = { GEMM_MC, GEMM_KC, GEMM_NC };
     gemm_run_blocked(kern, g, bk);
 }

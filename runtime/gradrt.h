@@ -74,7 +74,8 @@ void gradrt_logsumexp_backward(int rows, int n, const double *x,
  * 0) and for the adjoints (dA = dC B^T: 0, 1; dB = A^T dC: 1, 0), with
  * beta 1 where it adds into an adjoint.  It chooses the kernel for the CPU
  * it runs on; products large enough for blocking allocate their packed
- * copies with malloc (and run the direct loop if that fails). */
+ * copies with malloc (and run the direct loop if that fails); with
+ * configure --with-blas they go to cblas_dgemm. */
 void gradrt_gemm(int transA, int transB, int M, int N, int K,
                  const double *A, int lda, const double *B, int ldb,
                  double beta, double *C, int ldc);

@@ -62,6 +62,24 @@ void gradrt_logsumexp(int rows, int n, const double *x, double *y);
 void gradrt_logsumexp_backward(int rows, int n, const double *x,
                                const double *dy, double *dx, int accumulate);
 
+/* C = op(A) op(B) + beta C for row-major matrices: op(A) is M x K, op(B)
+ * K x N and C M x N.  op(X) is X transposed where TRANS_X is nonzero and X
+ * itself otherwise, so A is stored M x K, or K x M when transposed (and B
+ * K x N, or N x K).  lda, ldb and ldc are the distances between the
+ * starts of consecutive stored rows, at least those rows' lengths.  Where
+ * beta is 0, C is written without being read (NaN in it does not leak);
+ * where K is 0, C becomes beta C (zeros for beta 0); where M or N is 0,
+ * nothing happens.  Sizes are non-negative; C must not overlap A or B.
+ * The code generated for `@` calls it for the product (transA and transB
+ * 0) and for the adjoints (dA = dC B^T: 0, 1; dB = A^T dC: 1, 0), with
+ * beta 1 where it adds into an adjoint.  It chooses the kernel for the CPU
+ * it runs on; products large enough for blocking allocate their packed
+ * copies with malloc (and run the direct loop if that fails); with
+ * configure --with-blas they go to cblas_dgemm. */
+void gradrt_gemm(int transA, int transB, int M, int N, int K,
+                 const double *A, int lda, const double *B, int ldb,
+                 double beta, double *C, int ldc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,39 @@
+/* gemm-internal.h: what gemm.c shares with its kernels (gemm-kernel.h)
+ * and with its test (tests/gemm.c); not installed. */
+#ifndef GRADRT_GEMM_INTERNAL_H
+#define GRADRT_GEMM_INTERNAL_H
+
+/* The arguments of gradrt_gemm. */
+typedef struct {
+    int trans_a, trans_b, m, n, k;
+    const double *a;
+    int lda;
+    const double *b;
+    int ldb;
+    double beta;
+    double *c;
+    int ldc;
+} GemmArgs;
+
+/* Block sizes of the blocked product: rows of op(A), the shared
+ * dimension, columns of op(B). */
+typedef struct {
+    int mc, kc, nc;
+} GemmBlocks;
+
+/* For tests/gemm.c, in a build with GEMM_TESTING defined: run one kernel,
+ * which need not be the one gradrt_gemm would choose, by one path. */
+typedef enum {
+    GEMM_PATH_AUTO,     /* as gradrt_gemm does */
+    GEMM_PATH_DIRECT,   /* the direct loop, whatever the sizes */
+    GEMM_PATH_BLOCKED   /* packed and blocked, with the given blocks */
+} GemmPath;
+
+int gemm_test_kernels(void);
+const char *gemm_test_name(int kernel);
+int gemm_test_usable(int kernel);
+int gemm_test_best(void);
+void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,
+                   const GemmArgs *g);
+
+#endif

@@ -62,6 +62,13 @@ void gradrt_logsumexp(int rows, int n, const double *x, double *y);
 void gradrt_logsumexp_backward(int rows, int n, const double *x,
                                const double *dy, double *dx, int accumulate);
 
+/* Elementwise kernels over arrays (vecmath.c): y[i] = f(x[i]) for
+ * 0 <= i < n, vectorised.  An output may be the same array as an input;
+ * arrays must not overlap otherwise.  docs/api.md gives the accuracy. */
+
+/* e^x, faithfully rounded: within 1 ulp of the C library's exp. */
+void gradrt_exp_array(int n, const double *x, double *y);
+
 #ifdef __cplusplus
 }
 #endif

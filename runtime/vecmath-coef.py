@@ -14,6 +14,8 @@ argument reduction.
 
   exp:   e^r = 1 + r + r^2 q(r) for |r| <= 0.35 (the reduced argument is at
          most ln(2)/2 = 0.3466 plus rounding); q has degree 10.
+  log1p: log(1 + f) = 2 atanh(s), s = f / (2 + f), |s| <= 0.2, and
+         2 atanh(s) = 2s + s^3 g(s^2); g has degree 7 on [0, 0.041].
 """
 import re
 import sys
@@ -28,6 +30,14 @@ def exp_q(r):
     if abs(r) < mp.mpf('1e-15'):
         return sum(r ** j / mp.factorial(j + 2) for j in range(8))
     return (mp.exp(r) - 1 - r) / r ** 2
+
+
+def log_g(t):
+    """(2 atanh(s) - 2s) / s^3 with s = sqrt(t), by its series near 0."""
+    if t < mp.mpf('1e-30'):
+        return sum(2 * t ** j / (2 * j + 3) for j in range(8))
+    s = mp.sqrt(t)
+    return (2 * mp.atanh(s) - 2 * s) / s ** 3
 
 
 def chebyshev_interpolant(f, a, b, degree):
@@ -70,6 +80,8 @@ def max_error(f, coefs, a, b):
 POLYNOMIALS = [
     ('EXP_Q', exp_q, -mp.mpf('0.35'), mp.mpf('0.35'), 10,
      '(e^r - 1 - r) / r^2 on [-0.35, 0.35]'),
+    ('LOG_G', log_g, mp.mpf(0), mp.mpf('0.041'), 7,
+     '(2 atanh(s) - 2s) / s^3 as a polynomial in t = s^2 on [0, 0.041]'),
 ]
 
 
@@ -101,7 +113,7 @@ def main():
             have = src.read()
         # compare the numbers only: the comments carry error estimates
         want_nums = re.findall(r'0x[0-9a-f.]+p[-+]\d+', text)
-        block = re.search(r'#define LOG2_E.*?EXP_Q.*?};', have, re.S)
+        block = re.search(r'#define LOG2_E.*?LOG_G.*?};', have, re.S)
         have_nums = re.findall(r'0x[0-9a-f.]+p[-+]\d+', block.group(0)) if block else []
         if have_nums != want_nums:
             sys.stderr.write('%s: the coefficients differ from these:\n%s'

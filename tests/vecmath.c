@@ -7,11 +7,12 @@
  * NaN and the infinities), magnitudes 2^-1074 .. 2^10 spread evenly in the
  * exponent, the stretches where results turn subnormal, overflow or round
  * to 1, and fixed points.  Each array result must be
- *   - within BOUND ulps of what the scalar function (the C library's exp,
- *     which generated code calls) gives for the same argument, and bit
- *     for bit the same at NaN, the infinities and zeros;
+ *   - within BOUND ulps of what the scalar function (gradrt.c, or libm's
+ *     tanh and exp, which generated code calls) gives for the same
+ *     argument, and bit for bit the same at NaN, the infinities and zeros;
  *   - for exp, within 1 ulp of the true value (faithfully rounded);
- *   - the same wherever the element sits in the array, in place or not.
+ *   - the same wherever the element sits in the array, in place or not,
+ *     and in the fused and backward forms.
  * It prints the worst errors it measured, against the scalar function and
  * against the long double reference (for both), and exits 1 on a
  * violation. */
@@ -85,10 +86,39 @@ static double ulp_error(double got, long double want)
     return (double)(fabsl((long double)got - want) / ldexpl(1, ulp_exp));
 }
 
-/* The reference in long double. */
+/* The references in long double: the same formulas as gradrt.c's, which
+ * at this precision are far inside a double's rounding error. */
 static long double ref_exp(double x)
 {
     return expl(x);
+}
+
+static long double ref_sigmoid(double x)
+{
+    long double z = expl(-fabsl(x));
+    return (x >= 0 ? 1 : z) / (1 + z);
+}
+
+static long double ref_sigmoid_deriv(double x)
+{
+    long double z = expl(-fabsl(x));
+    return z / ((1 + z) * (1 + z));
+}
+
+static long double ref_softplus(double x)
+{
+    return (x > 0 ? x : 0) + log1pl(expl(-fabsl(x)));
+}
+
+static long double ref_tanh(double x)
+{
+    return tanhl(x);
+}
+
+static long double ref_tanh_deriv(double x)
+{
+    long double z = expl(-2 * fabsl(x));
+    return 4 * z / ((1 + z) * (1 + z));
 }
 
 typedef struct Kernel {
@@ -111,6 +141,16 @@ typedef struct Kernel {
 static Kernel kernels[] = {
     {"exp", gradrt_exp_array, exp, ref_exp, 1, 700, -745.2, -708.3,
      0, 0, 0, 0, 0, 0},
+    {"sigmoid", gradrt_sigmoid_array, gradrt_sigmoid, ref_sigmoid, 2, 40,
+     -745.2, -708.3, 0, 0, 0, 0, 0, 0},
+    {"sigmoid_deriv", gradrt_sigmoid_deriv_array, gradrt_sigmoid_deriv,
+     ref_sigmoid_deriv, 3, 40, 708.3, 745.2, 0, 0, 0, 0, 0, 0},
+    {"softplus", gradrt_softplus_array, gradrt_softplus, ref_softplus, 2, 40,
+     -745.2, -708.3, 0, 0, 0, 0, 0, 0},
+    {"tanh", gradrt_tanh_array, tanh, ref_tanh, 3, 20, -0x1p-1022,
+     0x1p-1022, 0, 0, 0, 0, 0, 0},
+    {"tanh_deriv", gradrt_tanh_deriv_array, gradrt_tanh_deriv,
+     ref_tanh_deriv, 4, 20, 354.2, 372.6, 0, 0, 0, 0, 0, 0},
 };
 enum { NKERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -207,7 +247,8 @@ static double gen_exp_edges(const Kernel *k)
     }
 }
 
-/* The arguments where results overflow or are 0. */
+/* The arguments where results saturate: sigmoid's and tanh's round to
+ * +-1 or 0, softplus's to x itself. */
 static double gen_saturating(const Kernel *k)
 {
     (void)k;
@@ -238,11 +279,12 @@ static void check_fixed(Kernel *k)
 }
 
 /* Where an element sits in the array changes nothing, whether or not the
- * output is the input. */
+ * output is the input, and the fused and backward forms give the array
+ * form's values: exactly, since they compute the same way. */
 static void check_layouts(void)
 {
     enum { N = 70 };
-    double x[N], y[N], t[N];
+    double x[N], y[N], t[N], d[N], dy[N], dx[N];
     for (int i = 0; i < N; i++)
         x[i] = uniform(-30, 30);
     x[3] = NAN;
@@ -259,6 +301,62 @@ static void check_layouts(void)
                     report(&kernels[k], x[i], t[i], "in place, alone", y[i]);
             }
         }
+
+    static const struct {
+        void (*fused)(int, const double *, double *, double *);
+        void (*value)(int, const double *, double *);
+        void (*deriv)(int, const double *, double *);
+        Kernel *kernel;
+    } pairs[] = {
+        {gradrt_sigmoid_and_deriv, gradrt_sigmoid_array,
+         gradrt_sigmoid_deriv_array, &kernels[1]},
+        {gradrt_tanh_and_deriv, gradrt_tanh_array, gradrt_tanh_deriv_array,
+         &kernels[4]},
+    };
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        pairs[p].fused(N, x, t, d);
+        pairs[p].value(N, x, y);
+        pairs[p].deriv(N, x, dy);
+        for (int i = 0; i < N; i++)
+            if (ulps_apart(t[i], y[i]) != 0 || ulps_apart(d[i], dy[i]) != 0)
+                report(pairs[p].kernel, x[i], t[i], "fused, alone", y[i]);
+    }
+
+    /* dx = dy f'(x), overwriting NaN; then dx += dy f'(x) */
+    static const struct {
+        void (*backward)(int, const double *, const double *, double *, int);
+        void (*deriv)(int, const double *, double *);
+        Kernel *kernel;
+    } backs[] = {
+        {gradrt_sigmoid_backward, gradrt_sigmoid_deriv_array, &kernels[2]},
+        {gradrt_softplus_backward, gradrt_sigmoid_array, &kernels[3]},
+        {gradrt_tanh_backward, gradrt_tanh_deriv_array, &kernels[5]},
+    };
+    for (size_t b = 0; b < sizeof backs / sizeof backs[0]; b++) {
+        for (int i = 0; i < N; i++) {
+            dy[i] = uniform(-2, 2);
+            dx[i] = NAN;
+        }
+        backs[b].deriv(N, x, d);
+        backs[b].backward(N, x, dy, dx, 0);
+        for (int i = 0; i < N; i++)
+            if (ulps_apart(dx[i], dy[i] * d[i]) != 0)
+                report(backs[b].kernel, x[i], dx[i], "backward, not",
+                       dy[i] * d[i]);
+        memcpy(t, dx, sizeof dx);
+        backs[b].backward(N, x, dy, dx, 1);
+        for (int i = 0; i < N; i++)
+            if (ulps_apart(dx[i], t[i] + dy[i] * d[i]) != 0)
+                report(backs[b].kernel, x[i], dx[i], "accumulated, not",
+                       t[i] + dy[i] * d[i]);
+        /* in place on dy */
+        memcpy(t, dy, sizeof dy);
+        backs[b].backward(N, x, t, t, 0);
+        for (int i = 0; i < N; i++)
+            if (ulps_apart(t[i], dy[i] * d[i]) != 0)
+                report(backs[b].kernel, x[i], t[i], "backward in place, not",
+                       dy[i] * d[i]);
+    }
 }
 
 int main(int argc, char **argv)
@@ -288,7 +386,8 @@ int main(int argc, char **argv)
                k->worst_scalar_ref, k->worst_at);
     }
     printf("(vs scalar: largest difference from the scalar form, bound\n"
-           " 1 ulp; err: largest error against long double)\n");
+           " exp 1, sigmoid and softplus 2, sigmoid_deriv and tanh 3,\n"
+           " tanh_deriv 4; err: largest error against long double)\n");
     if (failures) {
         fprintf(stderr, "%d failure(s)\n", failures);
         return 1;

@@ -80,6 +80,36 @@ void gradrt_gemm(int transA, int transB, int M, int N, int K,
                  const double *A, int lda, const double *B, int ldb,
                  double beta, double *C, int ldc);
 
+/* Elementwise kernels over arrays (vecmath.c): y[i] = f(x[i]) for
+ * 0 <= i < n, vectorised, on an exp of the runtime's own.  An output may
+ * be the same array as an input; arrays must not overlap otherwise.  Each
+ * agrees with its scalar form (the functions above, or the C library's exp
+ * and tanh) to a few ulps, and exactly at NaN, the infinities and zeros;
+ * docs/api.md gives the bounds. */
+
+/* e^x, faithfully rounded: within 1 ulp of the C library's exp. */
+void gradrt_exp_array(int n, const double *x, double *y);
+
+void gradrt_sigmoid_array(int n, const double *x, double *y);
+void gradrt_sigmoid_deriv_array(int n, const double *x, double *y);
+/* s = sigmoid(x) and ds = sigmoid'(x), from one exp per element. */
+void gradrt_sigmoid_and_deriv(int n, const double *x, double *s,
+                              double *ds);
+void gradrt_softplus_array(int n, const double *x, double *y);
+void gradrt_tanh_array(int n, const double *x, double *y);
+void gradrt_tanh_deriv_array(int n, const double *x, double *y);
+/* t = tanh(x) and dt = tanh'(x), from one exp per element. */
+void gradrt_tanh_and_deriv(int n, const double *x, double *t, double *dt);
+
+/* Backward: dx = dy * f'(x) from the argument x, added into dx when
+ * ACCUMULATE is nonzero (as the row kernels do).  softplus' is sigmoid. */
+void gradrt_sigmoid_backward(int n, const double *x, const double *dy,
+                             double *dx, int accumulate);
+void gradrt_softplus_backward(int n, const double *x, const double *dy,
+                              double *dx, int accumulate);
+void gradrt_tanh_backward(int n, const double *x, const double *dy,
+                          double *dx, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif

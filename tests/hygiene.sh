@@ -80,6 +80,19 @@ for file in gradrt_softmax GRADRT_X gradrt _net a__b net_ __ 3d _3d EOF \
 done
 echo "hygiene: $count models from awkward file names${reserved_flag:+, checked with $reserved_flag}"
 
+# The polynomial coefficients in runtime/vecmath.c are those that
+# runtime/vecmath-coef.py derives, where python3 has mpmath.
+if python3 -c 'import mpmath' 2>/dev/null; then
+    if python3 "$top_srcdir/runtime/vecmath-coef.py" --check "$top_srcdir/runtime/vecmath.c" \
+        2>"$WORK/coef.err"; then
+        echo "coefficients: runtime/vecmath.c holds those runtime/vecmath-coef.py derives"
+    else
+        fail "$(cat "$WORK/coef.err")"
+    fi
+else
+    echo "coefficients: not rederived (no python3 with mpmath)"
+fi
+
 # Install into a staging directory and build the Kamper demo the way the
 # README says, through pkg-config.
 inst="$WORK/install"

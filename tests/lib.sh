@@ -50,6 +50,27 @@ build_checkdrv() {
     done
 }
 
+# build_runtime COMPILER...: the runtime's sources, compiled once with each
+# COMPILER under the drivers' flags at -O2, into $WORK/gradrt-COMPILER.a,
+# for programs that do not link the library libtool built (random.sh's
+# batches mix gcc and clang, whose sanitizer runtimes cannot share one).
+build_runtime() {
+    for runtime_cc in "$@"; do
+        runtime_dir="$WORK/gradrt-$(basename "$runtime_cc")"
+        mkdir -p "$runtime_dir"
+        for runtime_src in "$top_srcdir"/runtime/*.c; do
+            $runtime_cc $STRICT_CFLAGS $SAN_CFLAGS -O2 -I"$top_srcdir/runtime" -c \
+                -o "$runtime_dir/$(basename "$runtime_src" .c).o" "$runtime_src" \
+                2>"$WORK/runtime.err" || {
+                fail "$runtime_src with $runtime_cc: $(cat "$WORK/runtime.err")"
+                finish
+            }
+        done
+        rm -f "$runtime_dir.a"
+        ar rc "$runtime_dir.a" "$runtime_dir"/*.o
+    done
+}
+
 finish() {
     if [ "$FAILED" -ne 0 ]; then
         echo "$FAILED failure(s)" >&2

@@ -41,6 +41,7 @@ if [ -n "${CLANG:-}" ] && [ "$CLANG" != "$CC" ]; then
 fi
 ncompilers=$(echo $compilers | wc -w)
 build_checkdrv $compilers
+build_runtime $compilers
 coverage=no
 [ "$COUNT" -ge 200 ] && coverage=yes
 
@@ -151,14 +152,13 @@ categorize() {
 
 # build_batch CC OPT: the models in ./entries into one program, with a main
 # that runs every entry in turn, announced first, so that a crash names its
-# model.  The generated code, and the runtime, are one translation unit
-# compiled at OPT; the drivers another, at -O0 (gcc and clang start in more
-# time, for each file, than they take to compile one of these), linked
-# with the checks they share, compiled once (build_checkdrv).
+# model.  The generated code is one translation unit compiled at OPT; the
+# drivers another, at -O0 (gcc and clang start in more time, for each file,
+# than they take to compile one of these), linked with the checks they
+# share and the runtime, each compiled once (build_checkdrv, build_runtime).
 build_batch() {
     {
         while read -r m; do echo "#include \"$m.c\""; done <entries
-        echo "#include \"$top_srcdir/runtime/gradrt.c\""
     } >models.c
     {
         echo "#include <stdio.h>"
@@ -187,7 +187,7 @@ build_batch() {
         $1 $STRICT_CFLAGS $SAN_CFLAGS -O0 -I"$top_srcdir/runtime" -I"$top_srcdir/tests" \
             -c -o drivers.o drivers.c 2>>cc.err &&
         $1 $SAN_CFLAGS -o batch models.o drivers.o "$WORK/checkdrv-$(basename "$1").o" \
-            -lm 2>>cc.err
+            "$WORK/gradrt-$(basename "$1").a" -lm 2>>cc.err
 }
 
 # compile_alone CC OPT M: the model and its driver, each on its own.
@@ -334,7 +334,7 @@ $(grep -A 3 "$m.grad" "$dir/err" | head -30)"
 reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1 make check TESTS=tests/random.sh
        or: tests/randgen $seed >$m.grad && ./gradc $m.grad &&
            tests/gradcheck --seed $seed --points $POINTS $opts$m.grad >check.c &&
-           cc -Iruntime -Itests check.c tests/checkdrv.c $m.c runtime/gradrt.c -lm &&
+           cc -Iruntime -Itests check.c tests/checkdrv.c $m.c runtime/*.c -lm &&
            ./a.out
 files: $dir"
         fail "$msg"

@@ -6,23 +6,12 @@
 void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double *restrict E)
 {
     /* line 7: a = sigmoid(X @ transpose(W1)) */
-    for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 4; j++) {
-            double acc = 0.0;
-            for (int k = 0; k < 3; k++)
-                acc += X[i * 3 + k] * W1[j * 3 + k];
-            tape->t1[i * 4 + j] = acc;
-        }
+    gradrt_gemm(0, 1, 16, 4, 3, X, 3, W1, 3, 0.0, tape->t1, 4);
     for (int i = 0; i < 64; i++)
         tape->a[i] = gradrt_sigmoid(tape->t1[i]);
     /* line 8: yhat = a @ W2 */
     double yhat[16];
-    for (int i = 0; i < 16; i++) {
-        double acc = 0.0;
-        for (int k = 0; k < 4; k++)
-            acc += tape->a[i * 4 + k] * W2[k];
-        yhat[i] = acc;
-    }
+    gradrt_gemm(0, 0, 16, 1, 4, tape->a, 4, W2, 1, 0.0, yhat, 1);
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
     for (int i = 0; i < 16; i++)
         tape->t2[i] = y[i] - yhat[i];
@@ -53,26 +42,13 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
         d_yhat[i] = -d_t2[i];
     /* line 8: yhat = a @ W2 */
     double d_a[64];
-    for (int i = 0; i < 16; i++)
-        for (int k = 0; k < 4; k++)
-            d_a[i * 4 + k] = d_yhat[i] * W2[k];
-    for (int k = 0; k < 4; k++) {
-        double acc = 0.0;
-        for (int i = 0; i < 16; i++)
-            acc += tape->a[i * 4 + k] * d_yhat[i];
-        grad_W2[k] = acc;
-    }
+    gradrt_gemm(0, 1, 16, 4, 1, d_yhat, 1, W2, 1, 0.0, d_a, 4);
+    gradrt_gemm(1, 0, 4, 1, 16, tape->a, 4, d_yhat, 1, 0.0, grad_W2, 1);
     /* line 7: a = sigmoid(X @ transpose(W1)) */
     double d_t1[64];
     for (int i = 0; i < 64; i++)
         d_t1[i] = d_a[i] * gradrt_sigmoid_deriv(tape->t1[i]);
-    for (int j = 0; j < 4; j++)
-        for (int k = 0; k < 3; k++) {
-            double acc = 0.0;
-            for (int i = 0; i < 16; i++)
-                acc += X[i * 3 + k] * d_t1[i * 4 + j];
-            grad_W1[j * 3 + k] = acc;
-        }
+    gradrt_gemm(1, 0, 4, 3, 16, d_t1, 4, X, 3, 0.0, grad_W1, 3);
 }
 
 double nanodegree_grad(nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double *restrict grad_W1, double *restrict grad_W2)

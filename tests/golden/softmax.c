@@ -7,13 +7,7 @@ void softmax_forward(softmax_tape *tape, const double *restrict X, const double 
 {
     /* line 5: output loss = -sum(Y * log_softmax(X @ W + b)) / 32 */
     double t1[320];
-    for (int i = 0; i < 32; i++)
-        for (int j = 0; j < 10; j++) {
-            double acc = 0.0;
-            for (int k = 0; k < 64; k++)
-                acc += X[i * 64 + k] * W[k * 10 + j];
-            t1[i * 10 + j] = acc;
-        }
+    gradrt_gemm(0, 0, 32, 10, 64, X, 64, W, 10, 0.0, t1, 10);
     for (int i = 0; i < 32; i++)
         for (int j = 0; j < 10; j++)
             tape->t2[i * 10 + j] = t1[i * 10 + j] + b[j];
@@ -51,13 +45,7 @@ void softmax_backward(const softmax_tape *tape, const double *restrict X, const 
             acc += d_t2[i * 10 + j];
         grad_b[j] = acc;
     }
-    for (int k = 0; k < 64; k++)
-        for (int j = 0; j < 10; j++) {
-            double acc = 0.0;
-            for (int i = 0; i < 32; i++)
-                acc += X[i * 64 + k] * d_t2[i * 10 + j];
-            grad_W[k * 10 + j] = acc;
-        }
+    gradrt_gemm(1, 0, 64, 10, 32, X, 64, d_t2, 10, 0.0, grad_W, 10);
 }
 
 double softmax_grad(softmax_tape *tape, const double *restrict X, const double *restrict Y, const double *restrict W, const double *restrict b, double *restrict grad_W, double *restrict grad_b)

@@ -781,6 +781,13 @@ static void fwd_elem(Emitter *e, int n)
     Shape others[2];
     for (int a = 0; a < info->arity; a++)
         others[a] = node_shape(e, node->args[a]);
+    if (info->array_fwd && !is_scalar(node->shape)) {
+        if (e->nodes[n].storage == ST_LOCAL)
+            declare_local(e, e->nodes[n].name, node->shape);
+        emit_line(e, fmt(e, "%s(%ld, %s, %s);", info->array_fwd, shape_size(node->shape),
+                         value_ptr(e, node->args[0]), value_ptr(e, n)));
+        return;
+    }
     Frame f = frame_for(e, node->shape, others, info->arity);
     const char *rhs = expand_at(e, &f, n, info->fwd);
     if (is_scalar(node->shape) && e->nodes[n].storage == ST_LOCAL) {
@@ -800,6 +807,14 @@ static void adj_elem(Emitter *e, const Adjoint *a)
     const Node *node = &e->g->nodes[a->from];
     const OpInfo *info = &op_info[node->op];
     Shape R = node->shape, A = node_shape(e, a->to);
+    /* A whole array's adjoint, from an array adjoint into an array. */
+    if (info->array_adj && !is_scalar(R) && !adj_is_scalar(e, a->from) &&
+        !adj_is_scalar(e, a->to)) {
+        emit_line(e, fmt(e, "%s(%ld, %s, %s, %s, %d);", info->array_adj, shape_size(R),
+                         value_ptr(e, node->args[0]), adj_ptr(e, a->from),
+                         adj_ptr(e, a->to), a->first ? 0 : 1));
+        return;
+    }
     Shape others[2] = { node_shape(e, node->args[0]), A };
     if (info->arity > 1)
         others[0] = node_shape(e, node->args[1 - a->arg]);

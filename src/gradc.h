@@ -139,7 +139,8 @@ const char *shape_str(Arena *arena, Shape s);
 /* ---- ops.c, ops.def: the operator table -------------------------------- */
 
 typedef enum Op {
-#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1) OP_##id,
+#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1, \
+           array_fwd, array_adj) OP_##id,
 #include "ops.def"
 #undef OP
     OP_COUNT
@@ -183,6 +184,8 @@ typedef struct OpInfo {
     const char *fwd;      /* OPK_ELEM: the templates */
     const char *adj[2];
     unsigned reads[2];    /* OPK_STRUCT: READS_ bits of each adjoint */
+    const char *array_fwd; /* ELEM_ARRAY: the runtime's kernels over arrays */
+    const char *array_adj;
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];

@@ -4,9 +4,10 @@
 #include "gradc.h"
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1) \
+#define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1, \
+           array_fwd, array_adj) \
     [OP_##id] = { name, arity, OPK_##kind, SHAPE_##shape, flags, fwd, { adj0, adj1 }, \
-                  { reads0, reads1 } },
+                  { reads0, reads1 }, array_fwd, array_adj },
 #include "ops.def"
 #undef OP
 };

@@ -31,7 +31,7 @@ fi
 # ---- 2. every such name compiles as a value name ----
 # The words of ops.def are the language's keywords and built-ins, which
 # cannot name a value.
-sed -n -E 's/^(LEAF|ELEM|STRUCT)\([A-Z0-9_]*, *"([a-z_0-9]*)".*/\2/p' \
+sed -n -E 's/^(LEAF|ELEM|ELEM_ARRAY|STRUCT)\([A-Z0-9_]*, *"([a-z_0-9]*)".*/\2/p' \
     "$top_srcdir/src/ops.def" |
     LC_ALL=C sort -u >"$WORK/builtins"
 grep -o '"[A-Za-z0-9_]*"' "$top_srcdir/src/reserved-words.def" | tr -d '"' |

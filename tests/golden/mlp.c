@@ -15,8 +15,7 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     }
     for (int i = 0; i < 5; i++)
         tape->t2[i] = t1[i] + b1[i];
-    for (int i = 0; i < 5; i++)
-        tape->a1[i] = gradrt_sigmoid(tape->t2[i]);
+    gradrt_sigmoid_array(5, tape->t2, tape->a1);
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double t3[3];
     for (int i = 0; i < 3; i++) {
@@ -27,8 +26,7 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     }
     for (int i = 0; i < 3; i++)
         tape->t4[i] = t3[i] + b2[i];
-    for (int i = 0; i < 3; i++)
-        tape->a2[i] = gradrt_sigmoid(tape->t4[i]);
+    gradrt_sigmoid_array(3, tape->t4, tape->a2);
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double t5[2];
     for (int i = 0; i < 2; i++) {
@@ -40,8 +38,7 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     for (int i = 0; i < 2; i++)
         tape->t6[i] = t5[i] + b3[i];
     double a3[2];
-    for (int i = 0; i < 2; i++)
-        a3[i] = gradrt_sigmoid(tape->t6[i]);
+    gradrt_sigmoid_array(2, tape->t6, a3);
     /* line 9: output J = sum((y - a3)^2) */
     for (int i = 0; i < 2; i++)
         tape->t7[i] = y[i] - a3[i];
@@ -72,8 +69,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
         d_a3[i] = -d_t7[i];
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double d_t6[2];
-    for (int i = 0; i < 2; i++)
-        d_t6[i] = d_a3[i] * gradrt_sigmoid_deriv(tape->t6[i]);
+    gradrt_sigmoid_backward(2, tape->t6, d_a3, d_t6, 0);
     for (int i = 0; i < 2; i++)
         grad_b3[i] = d_t6[i];
     for (int i = 0; i < 2; i++)
@@ -88,8 +84,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     }
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double d_t4[3];
-    for (int i = 0; i < 3; i++)
-        d_t4[i] = d_a2[i] * gradrt_sigmoid_deriv(tape->t4[i]);
+    gradrt_sigmoid_backward(3, tape->t4, d_a2, d_t4, 0);
     for (int i = 0; i < 3; i++)
         grad_b2[i] = d_t4[i];
     for (int i = 0; i < 3; i++)
@@ -104,8 +99,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     }
     /* line 6: a1 = sigmoid(W1 @ x + b1) */
     double d_t2[5];
-    for (int i = 0; i < 5; i++)
-        d_t2[i] = d_a1[i] * gradrt_sigmoid_deriv(tape->t2[i]);
+    gradrt_sigmoid_backward(5, tape->t2, d_a1, d_t2, 0);
     for (int i = 0; i < 5; i++)
         grad_b1[i] = d_t2[i];
     for (int i = 0; i < 5; i++)

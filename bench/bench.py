@@ -57,6 +57,7 @@ class Bench:
         self.src = os.path.abspath(args.srcdir)
         self.out = os.path.abspath(args.out)
         self.gradc = os.path.abspath(args.gradc)
+        self.libdir = os.path.abspath(args.libdir)
         self.failures = []
 
     def path(self, *parts):
@@ -94,12 +95,12 @@ class Bench:
         common = os.path.join(self.out, "common")
         os.makedirs(common, exist_ok=True)
         inc = ["-I" + self.path("bench"), "-I" + self.path("runtime")]
-        log("building the runtime and the harness (%s %s)" % (self.args.cc, CFLAGS))
-        objs = []
-        for src in (self.path("runtime", "gradrt.c"), self.path("bench", "harness.c")):
-            obj = os.path.join(common, os.path.basename(src)[:-2] + ".o")
-            self.cc(*inc, "-c", src, "-o", obj)
-            objs.append(obj)
+        log("building the harness (%s %s)" % (self.args.cc, CFLAGS))
+        harness = os.path.join(common, "harness.o")
+        self.cc(*inc, "-c", self.path("bench", "harness.c"), "-o", harness)
+        # The runtime as it is installed: the library built here, whose
+        # matrix product and array kernels pick their code for the CPU.
+        runtime = ["-L" + self.libdir, "-Wl,-rpath," + self.libdir, "-lgradrt"]
         self.programs = []
         for name, cname, text, source, flags in self.models():
             d = os.path.join(self.out, name)
@@ -111,7 +112,8 @@ class Bench:
             self.run([self.gradc, grad, "-o", os.path.join(d, cname + ".c")])
             exe = os.path.join(d, "bench")
             self.cc(*inc, "-I" + d, *flags, self.path("bench", source),
-                    os.path.join(d, cname + ".c"), *objs, "-o", exe, "-lm", "-pthread")
+                    os.path.join(d, cname + ".c"), harness, "-o", exe, *runtime, "-lm",
+                    "-pthread")
             self.programs.append((name, d, exe))
         log("building fmapeak and adolc_peer")
         self.fmapeak = os.path.join(common, "fmapeak")
@@ -511,8 +513,8 @@ def report(bench, args, started, load_start, torch_config):
                                    max(load_samples)),
            len(load_samples), os.cpu_count() or 1, load_start, loadavg()),
         "- C compiler: `%s`, %s" % (args.cc, first_line(shlex.split(args.cc) + ["--version"])),
-        "- Flags: `%s` for gradc's generated code, the runtime (compiled into "
-        "each program) and the hand-written C alike; ADOL-C peer `%s %s`"
+        "- Flags: `%s` for gradc's generated code and the hand-written C alike, "
+        "linked with the libgradrt built here; ADOL-C peer `%s %s`"
         % (CFLAGS, args.cxx, CFLAGS),
         "- gradc: %s, at commit %s" % (first_line([bench.gradc, "--version"]),
                                        args.commit or "unknown"),
@@ -593,6 +595,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--srcdir", default=".")
     ap.add_argument("--gradc", default="./gradc")
+    ap.add_argument("--libdir", default="runtime/.libs",
+                    help="where the built libgradrt.so is")
     ap.add_argument("--cc", default="gcc")
     ap.add_argument("--cxx", default="g++")
     ap.add_argument("--clang", default="clang")

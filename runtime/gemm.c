@@ -33,7 +33,7 @@
 /* Rows of the micro-kernel's tile (its columns, NR, are two vectors). */
 #define GEMM_MR 6
 
-/* Block sizes, measured with bench/gemm on a Zen 3 core (32 KiB L1d,
+/* Block sizes, measured with bench/gemm on the AVX2 EPYC core (32 KiB L1d,
  * 512 KiB L2): a kc x 8 panel of B fills half of L1 and a 72 x 256 block of
  * A under a third of L2; 96 or 144 rows, or 128 to 384 deep, were no
  * faster.  nc only bounds the packed B block (4 MiB, in L3). */

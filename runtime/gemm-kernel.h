@@ -59,10 +59,19 @@ static inline TARGET double KERNEL(dot)(int k, const double *restrict a,
 /* The product without packing, for sizes where packing does not pay.  Where
  * op(B)'s rows are contiguous, row i of C gathers the rows of op(B) scaled
  * by row i of op(A) (i-k-j: each pass streams one row); where its columns
- * are (B transposed, or one column), each element is a dot product. */
+ * are (B transposed, or one column), each element is a dot product, except
+ * for A^T times one column: there the column of C gathers A's rows scaled
+ * by the column's elements (k-i: a dot product would read A by columns). */
 static TARGET void KERNEL(direct)(const GemmArgs *g)
 {
     GemmStrides s = gemm_strides(g);
+    if (g->n == 1 && s.a_row == 1 && g->ldc == 1) {
+        gemm_scale_row(g->m, g->beta, g->c);
+        for (int p = 0; p < g->k; p++)
+            KERNEL(axpy)(g->m, g->b[(ptrdiff_t)p * s.b_row], g->a + (ptrdiff_t)p * s.a_col,
+                         g->c);
+        return;
+    }
     for (int i = 0; i < g->m; i++) {
         double *c = g->c + (ptrdiff_t)i * g->ldc;
         const double *a = g->a + (ptrdiff_t)i * s.a_row;

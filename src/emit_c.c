@@ -321,6 +321,13 @@ static bool adj_is_scalar(const Emitter *e, int n)
     return is_scalar(node_shape(e, adjoint_owner(e->g, e->prog, n)));
 }
 
+/* Whether N's adjoint variable holds one element per element of N, as an
+ * array kernel or a product reads and writes it: not a sum's shared scalar. */
+static bool adj_is_whole(const Emitter *e, int n)
+{
+    return !adj_is_scalar(e, n) || is_scalar(node_shape(e, n));
+}
+
 static const char *adj_at(Emitter *e, int n, const char *idx)
 {
     bool ptr;
@@ -807,9 +814,9 @@ static void adj_elem(Emitter *e, const Adjoint *a)
     const Node *node = &e->g->nodes[a->from];
     const OpInfo *info = &op_info[node->op];
     Shape R = node->shape, A = node_shape(e, a->to);
-    /* A whole array's adjoint, from an array adjoint into an array. */
-    if (info->array_adj && !is_scalar(R) && !adj_is_scalar(e, a->from) &&
-        !adj_is_scalar(e, a->to)) {
+    /* A whole array's adjoint in one call of the runtime's kernel. */
+    if (info->array_adj && !is_scalar(R) && adj_is_whole(e, a->from) &&
+        adj_is_whole(e, a->to)) {
         emit_line(e, fmt(e, "%s(%ld, %s, %s, %s, %d);", info->array_adj, shape_size(R),
                          value_ptr(e, node->args[0]), adj_ptr(e, a->from),
                          adj_ptr(e, a->to), a->first ? 0 : 1));
@@ -937,7 +944,7 @@ static void fwd_matmul(Emitter *e, int n)
 static bool adj_matmul_gemm(Emitter *e, const Adjoint *a, Mat d)
 {
     const Node *node = &e->g->nodes[a->from];
-    if (!use_gemm(d) || (adj_is_scalar(e, a->from) && !is_scalar(node->shape)))
+    if (!use_gemm(d) || !adj_is_whole(e, a->from))
         return false;
     bool ta = node->transposed & 1, tb = node->transposed & 2;
     const char *dc = adj_ptr(e, a->from), *dst = adj_ptr(e, a->to);

@@ -41,12 +41,8 @@ build_with() {
 # with that and is compiled with -I"$top_srcdir/tests" (for checkdrv.h).
 build_checkdrv() {
     for checkdrv_cc in "$@"; do
-        $checkdrv_cc $STRICT_CFLAGS $SAN_CFLAGS -c \
-            -o "$WORK/checkdrv-$(basename "$checkdrv_cc").o" \
-            "$top_srcdir/tests/checkdrv.c" 2>"$WORK/checkdrv.err" || {
-            fail "tests/checkdrv.c with $checkdrv_cc: $(cat "$WORK/checkdrv.err")"
-            finish
-        }
+        compile_once "$checkdrv_cc" "$WORK/checkdrv-$(basename "$checkdrv_cc").o" \
+            "$top_srcdir/tests/checkdrv.c"
     done
 }
 
@@ -59,16 +55,24 @@ build_runtime() {
         runtime_dir="$WORK/gradrt-$(basename "$runtime_cc")"
         mkdir -p "$runtime_dir"
         for runtime_src in "$top_srcdir"/runtime/*.c; do
-            $runtime_cc $STRICT_CFLAGS $SAN_CFLAGS -O2 -I"$top_srcdir/runtime" -c \
-                -o "$runtime_dir/$(basename "$runtime_src" .c).o" "$runtime_src" \
-                2>"$WORK/runtime.err" || {
-                fail "$runtime_src with $runtime_cc: $(cat "$WORK/runtime.err")"
-                finish
-            }
+            compile_once "$runtime_cc" "$runtime_dir/$(basename "$runtime_src" .c).o" \
+                "$runtime_src" -O2 -I"$top_srcdir/runtime"
         done
         rm -f "$runtime_dir.a"
         ar rc "$runtime_dir.a" "$runtime_dir"/*.o
     done
+}
+
+# compile_once COMPILER OUT SRC [FLAG...]: SRC compiled under the drivers'
+# flags into the object OUT; a failure ends the test.
+compile_once() {
+    compile_cc=$1 compile_out=$2 compile_src=$3
+    shift 3
+    $compile_cc $STRICT_CFLAGS $SAN_CFLAGS "$@" -c -o "$compile_out" "$compile_src" \
+        2>"$WORK/compile.err" || {
+        fail "$compile_src with $compile_cc: $(cat "$WORK/compile.err")"
+        finish
+    }
 }
 
 finish() {

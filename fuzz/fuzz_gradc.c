@@ -65,8 +65,9 @@ static Result compile(Arena *arena, const uint8_t *data, size_t size,
         return r;
     adjoint_dump(&comp.graph, &comp.prog, devnull);
 
+    /* Odd sizes put every array in the tape's work area. */
     EmitOptions eo = { cnames_model(arena, "fuzz-model.grad"), "fuzz_model.h",
-                       "fuzz_model.c", "fuzz.grad" };
+                       "fuzz_model.c", "fuzz.grad", size % 2 ? 0 : EMIT_STACK_LIMIT };
     buf_init(c_file, arena);
     buf_init(h_file, arena);
     emit_c(&comp.graph, &comp.prog, &eo, c_file, h_file);

@@ -33,6 +33,23 @@ typedef enum Storage {
 
 typedef enum Fn { FN_FORWARD, FN_BACKWARD, FN_GRAD } Fn;
 
+/* Storage that local arrays of one function share when they are never
+ * live together (lifetime.c).  A slot that does not fit the stack budget
+ * lives in the tape's work area instead. */
+typedef struct Slot {
+    const char *name;    /* the array that declares it; the others point to it */
+    long size;           /* elements */
+    long offset;         /* in the work area, or -1: on the stack */
+} Slot;
+
+typedef struct Locals {
+    Slot *slots;
+    int *slot_of;        /* per node: the slot of its value (forward) or of
+                            its adjoint (backward), -1 for none */
+    long stack_bytes;
+    long work_size;      /* elements of the work area it uses */
+} Locals;
+
 /* What the emitter decides for each node. */
 typedef struct NodeC {
     Storage storage;
@@ -59,7 +76,11 @@ typedef struct Emitter {
     const char *tape_type;
     const char *var_i, *var_j, *var_k, *acc;
     bool has_grad;
-    long stack_bytes[2];     /* local arrays of forward and backward */
+    Locals locals[2];        /* local arrays of forward and backward */
+    const char *work;        /* the work area: the local pointer to it */
+    const char *work_member; /* and the tape member */
+    long work_size;
+    Fn fn;                   /* the function being written */
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     const Adjoint *step;     /* the adjoint statement being written */
@@ -597,17 +618,141 @@ static void name_values(Emitter *e)
     }
 }
 
-/* The bytes of local arrays each function needs, for the header. */
-static void size_stacks(Emitter *e)
+/* ---- local arrays ---- */
+
+/* A slot's size and index, to order the slots largest first (then by
+ * index, so that the plan does not depend on qsort). */
+typedef struct SlotSize {
+    long size;
+    int slot;
+} SlotSize;
+
+static int larger_slot(const void *pa, const void *pb)
+{
+    const SlotSize *a = pa, *b = pb;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return a->slot - b->slot;
+}
+
+/* The slots of the N arrays whose lifetimes LIFE gives, NODE[i] the node
+ * and NAME[i] the name of each: the largest slots move to the work area
+ * until the rest fit the stack limit. */
+static void plan_locals(Emitter *e, Fn fn, const Lifetime *life, const int *node,
+                        const char *const *name, int n)
+{
+    Locals *l = &e->locals[fn];
+    l->slot_of = arena_alloc(e->keep, (e->g->nnodes + 1) * sizeof *l->slot_of);
+    for (size_t i = 0; i < e->g->nnodes; i++)
+        l->slot_of[i] = -1;
+    int *slot = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *slot);
+    int nslots = lifetime_slots(life, n, slot, e->arena);
+    l->slots = arena_alloc(e->keep, ((size_t)nslots + 1) * sizeof *l->slots);
+    for (int i = 0; i < n; i++) {
+        Slot *s = &l->slots[slot[i]];
+        if (!s->name) {
+            s->name = name[i];
+            s->size = life[i].size;
+            s->offset = -1;
+            l->stack_bytes += s->size * (long)sizeof(double);
+        }
+        l->slot_of[node[i]] = slot[i];
+    }
+    SlotSize *by_size = arena_alloc(e->arena, ((size_t)nslots + 1) * sizeof *by_size);
+    for (int i = 0; i < nslots; i++)
+        by_size[i] = (SlotSize){ l->slots[i].size, i };
+    qsort(by_size, (size_t)nslots, sizeof *by_size, larger_slot);
+    for (int i = 0; i < nslots && l->stack_bytes > e->opts->stack_limit; i++) {
+        l->slots[by_size[i].slot].offset = 0;
+        l->stack_bytes -= by_size[i].size * (long)sizeof(double);
+    }
+    /* Offsets in the order the arrays appear, each on a 64-byte line. */
+    for (int i = 0; i < nslots; i++) {
+        if (l->slots[i].offset < 0)
+            continue;
+        l->slots[i].offset = l->work_size;
+        l->work_size += (l->slots[i].size + 7) / 8 * 8;
+    }
+    if (l->work_size > e->work_size)
+        e->work_size = l->work_size;
+}
+
+/* The forward pass's local arrays, live from the node that computes each to
+ * the last node that reads it: positions are node indices. */
+static void plan_forward_locals(Emitter *e)
 {
     const Graph *g = e->g;
+    long *last = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *last);
     for (size_t i = 0; i < g->nnodes; i++) {
-        long bytes = is_scalar(g->nodes[i].shape) ? 0 : shape_size(g->nodes[i].shape) *
-                                                              (long)sizeof(double);
-        if (e->nodes[i].storage == ST_LOCAL)
-            e->stack_bytes[FN_FORWARD] += bytes;
-        if (e->nodes[i].adj_name && g->nodes[i].op != OP_INPUT)
-            e->stack_bytes[FN_BACKWARD] += bytes;
+        const Node *node = &g->nodes[i];
+        last[i] = (long)i;
+        if (e->nodes[i].storage == ST_NONE)
+            continue;
+        for (int a = 0; a < op_info[node->op].arity; a++)
+            last[node->args[a]] = (long)i;
+    }
+    Lifetime *life = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *life);
+    int *node = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *node);
+    const char **name = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *name);
+    int n = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        if (e->nodes[i].storage != ST_LOCAL || is_scalar(g->nodes[i].shape))
+            continue;
+        life[n] = (Lifetime){ (long)i, last[i], shape_size(g->nodes[i].shape) };
+        node[n] = (int)i;
+        name[n++] = e->nodes[i].name;
+    }
+    plan_locals(e, FN_FORWARD, life, node, name, n);
+    arena_reset(e->arena);
+}
+
+/* The variable holding N's adjoint when it is a local array, else -1. */
+static int adj_array(const Emitter *e, int n)
+{
+    int owner = e->prog->adj_node[n];
+    if (e->prog->adj_seed[n] >= 0 || owner < 0 || e->g->nodes[owner].op == OP_INPUT ||
+        is_scalar(e->g->nodes[owner].shape))
+        return -1;
+    return owner;
+}
+
+/* The backward pass's adjoint arrays, live from the step that declares
+ * each to the last step that reads it: positions are step indices. */
+static void plan_backward_locals(Emitter *e)
+{
+    const Graph *g = e->g;
+    const AdjointProgram *prog = e->prog;
+    long *last = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *last);
+    for (size_t s = 0; s < prog->nsteps; s++) {
+        const Adjoint *a = &prog->steps[s];
+        last[a->to] = (long)s;
+        if (a->from >= 0 && adj_array(e, a->from) >= 0)
+            last[adj_array(e, a->from)] = (long)s;
+    }
+    Lifetime *life = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *life);
+    int *node = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *node);
+    const char **name = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *name);
+    int n = 0;
+    for (size_t s = 0; s < prog->nsteps; s++) {
+        const Adjoint *a = &prog->steps[s];
+        if (!a->first || adj_array(e, a->to) != a->to)
+            continue;
+        life[n] = (Lifetime){ (long)s, last[a->to], shape_size(g->nodes[a->to].shape) };
+        node[n] = a->to;
+        name[n++] = e->nodes[a->to].adj_name;
+    }
+    plan_locals(e, FN_BACKWARD, life, node, name, n);
+    arena_reset(e->arena);
+}
+
+/* Where every local array lives, and the names of the work area. */
+static void plan_arrays(Emitter *e)
+{
+    plan_forward_locals(e);
+    plan_backward_locals(e);
+    if (e->work_size) {
+        e->work = cnames_claim(e->idents, "work");
+        e->work_member = cnames_claim(e->members, "work");
     }
 }
 
@@ -687,8 +832,9 @@ static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc, bool definition)
 
 /* ---- function bodies ---- */
 
-static void begin_body(Emitter *e, Buf *body)
+static void begin_body(Emitter *e, Buf *body, Fn fn)
 {
+    e->fn = fn;
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
     e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
@@ -698,10 +844,14 @@ static void begin_body(Emitter *e, Buf *body)
 }
 
 /* Writes the function: its prototype, (void) for every parameter the body
- * does not read, then the body. */
+ * does not read, the pointer to the work area if it uses it, then the
+ * body. */
 static void end_body(Emitter *e, Buf *out, Fn fn, const Buf *body)
 {
     const Graph *g = e->g;
+    bool work = e->locals[fn].work_size > 0;
+    if (work)
+        use(e, slot_tape(e));
     prototype(e, out, fn, NULL, true);
     buf_puts(out, "\n{\n");
     for (size_t i = 0; i < g->nparams; i++)
@@ -712,6 +862,11 @@ static void end_body(Emitter *e, Buf *out, Fn fn, const Buf *body)
             buf_printf(out, "    (void)%s;\n", e->seed_name[k]);
     if (!e->used[slot_tape(e)])
         buf_printf(out, "    (void)%s;\n", e->tape);
+    /* The forward values never share the work area, so the backward pass
+     * may write it although it reads the tape as const. */
+    if (work)
+        buf_printf(out, "    " REAL " *const %s = %s%s->%s;\n", e->work,
+                   fn == FN_BACKWARD ? "(" REAL " *)" : "", e->tape, e->work_member);
     buf_putn(out, body->data, body->len);
     buf_puts(out, "}\n");
 }
@@ -721,13 +876,24 @@ static void emit_line(Emitter *e, const char *text)
     buf_printf(e->body, "    %s\n", text);
 }
 
-/* Declares a local array or scalar that is assigned later. */
-static void declare_local(Emitter *e, const char *name, Shape s)
+/* Declares NAME, node N's value or adjoint, assigned later: a scalar, or an
+ * array in its slot, which the first array in it declares. */
+static void declare_local(Emitter *e, int n, const char *name, Shape s)
 {
-    if (is_scalar(s))
+    const Locals *l = &e->locals[e->fn];
+    if (is_scalar(s)) {
         emit_line(e, fmt(e, REAL " %s;", name));
-    else
+        return;
+    }
+    const Slot *slot = &l->slots[l->slot_of[n]];
+    if (slot->offset > 0)
+        emit_line(e, fmt(e, REAL " *const %s = %s + %ld;", name, e->work, slot->offset));
+    else if (slot->offset == 0)
+        emit_line(e, fmt(e, REAL " *const %s = %s;", name, e->work));
+    else if (slot->name == name)
         emit_line(e, fmt(e, REAL " %s[%ld];", name, shape_size(s)));
+    else
+        emit_line(e, fmt(e, REAL " *const %s = %s;", name, slot->name));
 }
 
 /* ---- elementwise operators ---- */
@@ -790,7 +956,7 @@ static void fwd_elem(Emitter *e, int n)
         others[a] = node_shape(e, node->args[a]);
     if (info->array_fwd && !is_scalar(node->shape)) {
         if (e->nodes[n].storage == ST_LOCAL)
-            declare_local(e, e->nodes[n].name, node->shape);
+            declare_local(e, n, e->nodes[n].name, node->shape);
         emit_line(e, fmt(e, "%s(%ld, %s, %s);", info->array_fwd, shape_size(node->shape),
                          value_ptr(e, node->args[0]), value_ptr(e, n)));
         return;
@@ -802,7 +968,7 @@ static void fwd_elem(Emitter *e, int n)
         return;
     }
     if (e->nodes[n].storage == ST_LOCAL)
-        declare_local(e, e->nodes[n].name, node->shape);
+        declare_local(e, n, e->nodes[n].name, node->shape);
     emit_nest(e, f.loops, 2, fmt(e, "%s = %s;", value_lhs(e, n, frame_at(e, &f, n)), rhs),
               false);
 }
@@ -1200,7 +1366,7 @@ static void fwd_struct(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     if (e->nodes[n].storage == ST_LOCAL)
-        declare_local(e, e->nodes[n].name, node->shape);
+        declare_local(e, n, e->nodes[n].name, node->shape);
     struct_emitter(node->op)->forward(e, n);
 }
 
@@ -1232,7 +1398,7 @@ static void emit_forward(Emitter *e, Buf *out)
         first_output[g->outputs[k].node] = (int)k;
     }
     Buf body;
-    begin_body(e, &body);
+    begin_body(e, &body, FN_FORWARD);
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
         OpKind kind = op_info[n->op].kind;
@@ -1293,7 +1459,7 @@ static void emit_step(Emitter *e, const Adjoint *a)
         if (is_simple(e, a))
             e->declare = e->nodes[a->to].nsteps_to == 1 ? "const " REAL " " : REAL " ";
         else
-            declare_local(e, e->nodes[owner].adj_name, to->shape);
+            declare_local(e, owner, e->nodes[owner].adj_name, to->shape);
     }
     e->step = a->from < 0 ? NULL : a;
     if (a->from < 0)
@@ -1310,7 +1476,7 @@ static void emit_backward(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
     Buf body;
-    begin_body(e, &body);
+    begin_body(e, &body, FN_BACKWARD);
     for (size_t s = 0; s < e->prog->nsteps; s++) {
         emit_step(e, &e->prog->steps[s]);
         arena_reset(e->arena);
@@ -1377,16 +1543,25 @@ static void emit_tape_struct(Emitter *e, Buf *h)
          * the header must stay linear in the model. */
         buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
     }
-    if (!any)
+    if (e->work_size)
+        buf_printf(h, "    " REAL " %s[%ld]; /* scratch: the large temporaries of both passes */\n",
+                   e->work_member, e->work_size);
+    else if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");
     buf_printf(h, "} %s;\n", e->tape_type);
 }
 
-/* Embedded users size their stacks by this. */
+/* Embedded users size their stacks by this; threads that share a tape
+ * need to know whether the backward pass writes it. */
 static const char *stack_note(Emitter *e, Fn fn)
 {
-    long bytes = e->stack_bytes[fn];
-    return bytes ? fmt(e, "  Its local arrays take\n * %ld bytes of stack.", bytes) : "";
+    long bytes = e->locals[fn].stack_bytes;
+    const char *stack = bytes ? fmt(e, "  Its local arrays take\n * %ld bytes of stack.",
+                                    bytes) : "";
+    if (fn == FN_BACKWARD && e->locals[fn].work_size)
+        return fmt(e, "%s  It writes the tape's work\n * area: one call at a time per tape.",
+                   stack);
+    return stack;
 }
 
 static void emit_header(Emitter *e, Buf *h)
@@ -1450,7 +1625,7 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     plan_storage(&e);
     name_parameters(&e);
     name_values(&e);
-    size_stacks(&e);
+    plan_arrays(&e);
     e.has_grad = graph->noutputs == 1 && is_scalar(node_shape(&e, graph->outputs[0].node));
 
     emit_header(&e, h_file);

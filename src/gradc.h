@@ -394,6 +394,20 @@ const char *cnames_model(Arena *arena, const char *path);
  * and the type NAME_tape.  NULL at the end. */
 extern const char *const cnames_model_suffixes[];
 
+/* ---- lifetime.c: local arrays that can share storage ------------------- */
+
+/* An array live from the position that writes it first to the last that
+ * reads it, of SIZE elements. */
+typedef struct Lifetime {
+    long first, last;
+    long size;
+} Lifetime;
+
+/* Gives each of the N lifetimes, in order of 'first', a slot: arrays of
+ * equal size whose spans do not overlap share one.  Returns the number of
+ * slots, numbered in order of first use; SLOT[i] is lifetime i's. */
+int lifetime_slots(const Lifetime *life, int n, int *slot, Arena *arena);
+
 /* ---- emit_c.c: the generated C ----------------------------------------- */
 
 typedef struct EmitOptions {
@@ -401,7 +415,12 @@ typedef struct EmitOptions {
     const char *header_name;  /* how the .c includes its header */
     const char *c_name;       /* the .c file's base name, for its comment */
     const char *source_name;  /* the .grad file named in comments */
+    long stack_limit;         /* bytes of local arrays per function; larger
+                                 ones go to the tape's work area */
 } EmitOptions;
+
+/* --stack-limit's default: small enough for an embedded thread's stack. */
+#define EMIT_STACK_LIMIT 65536L
 
 void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *opts,
             Buf *c_file, Buf *h_file);

@@ -2,6 +2,7 @@
  * compile.c, then a dump or the generated files. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@ typedef struct Options {
     const char *input;
     const char *output;     /* NAME.c; the header goes beside it */
     const char *dump;       /* print this stage and stop: ast, graph, adjoint */
+    long stack_limit;       /* bytes of local arrays per generated function */
 } Options;
 
 static const char usage[] =
@@ -22,6 +24,9 @@ static const char usage[] =
     "                      (default: the input's base name with .c, here)\n"
     "      --dump=STAGE    print a compiler stage instead of writing files:\n"
     "                      ast, graph or adjoint\n"
+    "      --stack-limit=BYTES\n"
+    "                      the most stack a generated function's local arrays\n"
+    "                      take (default 65536); larger ones go to the tape\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -49,7 +54,7 @@ static int write_outputs(const Options *opt, const Compilation *comp)
         }
     }
     EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
-                       path_base(c_path), path_base(opt->input) };
+                       path_base(c_path), path_base(opt->input), opt->stack_limit };
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
@@ -96,11 +101,12 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "dump", required_argument, NULL, 'd' },
+        { "stack-limit", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    Options opt = { 0 };
+    Options opt = { .stack_limit = EMIT_STACK_LIMIT };
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
@@ -115,6 +121,16 @@ static int run(int argc, char **argv)
                                    "(ast, graph or adjoint)", optarg);
             opt.dump = optarg;
             break;
+        case 's': {
+            char *end;
+            errno = 0;
+            long bytes = strtol(optarg, &end, 10);
+            if (end == optarg || *end || bytes < 0 || errno)
+                return usage_error("--stack-limit needs a number of bytes, not '%s'",
+                                   optarg);
+            opt.stack_limit = bytes;
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             return 0;

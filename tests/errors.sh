@@ -103,6 +103,12 @@ run_case() {
     # -O2 out of habit: 'O' is unknown, its "2" shares the argument.
     cli-unknown-short-option) run_gradc "$GEN" valid.grad -O2 -o "$OUT/out.c" ;;
     cli-missing-argument) run_gradc "$GEN" valid.grad -o ;;
+    cli-stack-limit-negative)
+        run_gradc "$GEN" --stack-limit=-1 valid.grad -o "$OUT/out.c" ;;
+    cli-stack-limit-not-number)
+        run_gradc "$GEN" --stack-limit=64k valid.grad -o "$OUT/out.c" ;;
+    cli-stack-limit-too-large)
+        run_gradc "$GEN" --stack-limit=99999999999999999999 valid.grad -o "$OUT/out.c" ;;
     *)
         if [ -f "$SRC/$1.grad" ]; then
             run_gradc "$SRC" "$1.grad" -o "$OUT/out.c"

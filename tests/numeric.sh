@@ -34,13 +34,16 @@ check_model() {
 check_one() {
     dir=$1 model=$2
     shift 2
-    if ! (cd "$top_srcdir" && "$GRADC" "$model" -o "$dir/model.c") 2>"$dir/gradc.err"; then
-        echo "$model: gradc failed: $(cat "$dir/gradc.err")"
+    label="$model${gradc_opts:+ (gradc $gradc_opts)}"
+    # shellcheck disable=SC2086 # the options are words
+    if ! (cd "$top_srcdir" && "$GRADC" $gradc_opts "$model" -o "$dir/model.c") \
+        2>"$dir/gradc.err"; then
+        echo "$label: gradc failed: $(cat "$dir/gradc.err")"
         return
     fi
     if ! (cd "$top_srcdir" && "$GRADCHECK" "$@" --header model.h -o "$dir/check.c" "$model") \
         2>"$dir/gradcheck.err"; then
-        echo "$model: gradcheck failed: $(cat "$dir/gradcheck.err")"
+        echo "$label: gradcheck failed: $(cat "$dir/gradcheck.err")"
         return
     fi
     ok=yes
@@ -50,15 +53,17 @@ check_one() {
         # first run
         if ! build_with "$cc" "$exe" -no-install -I"$top_srcdir/tests" "$dir/check.c" \
             "$dir/model.c" "$WORK/checkdrv-$(basename "$cc").o" 2>"$exe.err"; then
-            echo "$model: building the driver with $cc: $(head -20 "$exe.err")"
+            echo "$label: building the driver with $cc: $(head -20 "$exe.err")"
             ok=no
         elif ! "$exe" >"$exe.out" 2>"$exe.err"; then
-            echo "$model, built with $cc:"
+            echo "$label, built with $cc:"
             cat "$exe.err"
             ok=no
         fi
     done
-    if [ $ok = yes ]; then cp "$exe.out" "$dir/ok"; fi
+    if [ $ok = yes ]; then
+        { [ -z "$gradc_opts" ] || printf '(gradc %s) ' "$gradc_opts"; cat "$exe.out"; } >"$dir/ok"
+    fi
 }
 
 report_models() {
@@ -90,8 +95,13 @@ run_list() {
     done 3<"$list"
 }
 
+gradc_opts=
 run_list "$top_srcdir/tests/numeric.list" check_model
 run_list "$top_srcdir/tests/numeric-tensor.list" check_model
+# Again with every local array in the tape's work area.
+gradc_opts=--stack-limit=0
+run_list "$top_srcdir/tests/numeric-tensor.list" check_model
+gradc_opts=
 
 # A generated model: 3000 statements over 6 inputs and 2 data values, each
 # reading three earlier values, mostly recent ones (long chains) and often

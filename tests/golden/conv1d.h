@@ -18,7 +18,7 @@ typedef struct conv1d_tape {
 } conv1d_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 256 bytes of stack.
+ * 128 bytes of stack.
  *   tape       out: filled for the backward pass
  *   target     data 'target', [16]
  *   x          input 'x', [16]

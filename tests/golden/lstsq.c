@@ -16,7 +16,7 @@ void lstsq_forward(lstsq_tape *tape, const double *restrict Phi, const double *r
     for (int i = 0; i < 6; i++)
         tape->e[i] = y[i] - t1[i];
     /* line 6: output L = sum(e^2) */
-    double t2[6];
+    double *const t2 = t1;
     for (int i = 0; i < 6; i++)
         t2[i] = tape->e[i] * tape->e[i];
     {

@@ -18,7 +18,7 @@ typedef struct lstsq_tape {
 } lstsq_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 96 bytes of stack.
+ * 48 bytes of stack.
  *   tape       out: filled for the backward pass
  *   Phi        data 'Phi', [6, 3]
  *   y          data 'y', [6]

@@ -37,12 +37,12 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     }
     for (int i = 0; i < 2; i++)
         tape->t6[i] = t5[i] + b3[i];
-    double a3[2];
+    double *const a3 = t5;
     gradrt_sigmoid_array(2, tape->t6, a3);
     /* line 9: output J = sum((y - a3)^2) */
     for (int i = 0; i < 2; i++)
         tape->t7[i] = y[i] - a3[i];
-    double t8[2];
+    double *const t8 = t5;
     for (int i = 0; i < 2; i++)
         t8[i] = tape->t7[i] * tape->t7[i];
     {
@@ -68,7 +68,7 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     for (int i = 0; i < 2; i++)
         d_a3[i] = -d_t7[i];
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
-    double d_t6[2];
+    double *const d_t6 = d_t7;
     gradrt_sigmoid_backward(2, tape->t6, d_a3, d_t6, 0);
     for (int i = 0; i < 2; i++)
         grad_b3[i] = d_t6[i];

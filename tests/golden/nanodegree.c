@@ -14,7 +14,7 @@ void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const d
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
     for (int i = 0; i < 16; i++)
         tape->t2[i] = y[i] - yhat[i];
-    double t3[16];
+    double *const t3 = yhat;
     for (int i = 0; i < 16; i++)
         t3[i] = tape->t2[i] * tape->t2[i];
     double t4;

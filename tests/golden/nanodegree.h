@@ -20,7 +20,7 @@ typedef struct nanodegree_tape {
 } nanodegree_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 256 bytes of stack.
+ * 128 bytes of stack.
  *   tape       out: filled for the backward pass
  *   X          data 'X', [16, 3]
  *   y          data 'y', [16]

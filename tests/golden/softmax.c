@@ -11,7 +11,7 @@ void softmax_forward(softmax_tape *tape, const double *restrict X, const double 
     for (int i = 0; i < 32; i++)
         for (int j = 0; j < 10; j++)
             tape->t2[i * 10 + j] = t1[i * 10 + j] + b[j];
-    double t3[320];
+    double *const t3 = t1;
     gradrt_log_softmax(32, 10, tape->t2, t3);
     double t4[320];
     for (int i = 0; i < 320; i++)

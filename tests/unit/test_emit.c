@@ -149,6 +149,68 @@ START_TEST(output_size_is_linear_in_the_model)
 }
 END_TEST
 
+/* lifetime.c: equal sizes share a slot once the earlier array is dead; an
+ * array written where another is last read, an overlapping one or one of
+ * another size gets its own. */
+START_TEST(dead_arrays_of_one_size_share_a_slot)
+{
+    static const Lifetime life[] = {
+        { 0, 2, 8 },   /* a: slot 0 */
+        { 1, 3, 8 },   /* b: overlaps a, slot 1 */
+        { 2, 4, 8 },   /* c: written where a is last read, slot 2 */
+        { 3, 3, 4 },   /* d: another size, slot 3 */
+        { 4, 6, 8 },   /* e: a's or b's, both dead; not c's, live */
+        { 5, 5, 8 },   /* f: no new slot */
+        { 6, 7, 4 },   /* g: d's */
+        { 7, 7, 8 },   /* h: not e's, live */
+    };
+    enum { N = sizeof life / sizeof *life };
+    int slot[N];
+    Arena *arena = arena_new();
+    ck_assert_int_eq(lifetime_slots(life, N, slot, arena), 4);
+    ck_assert_int_eq(slot[0], 0);
+    ck_assert_int_eq(slot[1], 1);
+    ck_assert_int_eq(slot[2], 2);
+    ck_assert_int_eq(slot[3], 3);
+    ck_assert(slot[4] == 0 || slot[4] == 1);
+    ck_assert_int_eq(slot[6], 3);
+    /* however the slots are chosen: no two live arrays share one */
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            if (slot[i] == slot[j])
+                ck_assert(life[i].last < life[j].first && life[i].size == life[j].size);
+    arena_free(arena);
+}
+END_TEST
+
+/* Locals the stack budget cannot hold go to the tape's work area, and
+ * dead ones are reused: in a 200-layer network whose arrays are 80 KB
+ * each, the work area holds a few of them, not one per layer. */
+START_TEST(large_temporaries_go_to_the_work_area)
+{
+    Arena *arena = arena_new();
+    Buf text;
+    buf_init(&text, arena);
+    buf_puts(&text, "data X[100, 100]\ninput W[100, 100]\nh1 = tanh(X @ W) + X\n");
+    for (int i = 2; i <= 200; i++)
+        buf_printf(&text, "h%d = tanh(h%d @ W) + h%d\n", i, i - 1, i - 1);
+    buf_puts(&text, "output loss = sum(h200)\n");
+    const char *c, *h;
+    compile(text.data, arena, &c, &h);
+    const char *work = strstr(h, "    double work[");
+    ck_assert_ptr_nonnull(work);
+    long elements = strtol(work + strlen("    double work["), NULL, 10);
+    ck_assert_int_ge(elements, 10000);
+    ck_assert_int_le(elements, 4 * 10000);
+    ck_assert_ptr_nonnull(strstr(h, "one call at a time per tape"));
+    ck_assert_ptr_null(strstr(h, "bytes of stack"));
+    ck_assert_ptr_nonnull(strstr(c, "    double *const work = tape->work;\n"));
+    ck_assert_ptr_nonnull(strstr(c, "    double *const work = (double *)tape->work;\n"));
+    ck_assert_int_ge(count_substr(c, "= work;"), 200);
+    arena_free(arena);
+}
+END_TEST
+
 TCase *tcase_emit(void)
 {
     TCase *tc = tcase_create("C emission");
@@ -157,6 +219,8 @@ TCase *tcase_emit(void)
     tcase_add_test(tc, zero_gradient_for_an_input_that_reaches_no_output);
     tcase_add_test(tc, deep_nesting_needs_no_deep_stack);
     tcase_add_test(tc, output_size_is_linear_in_the_model);
+    tcase_add_test(tc, dead_arrays_of_one_size_share_a_slot);
+    tcase_add_test(tc, large_temporaries_go_to_the_work_area);
     /* The deep models are big; give them time under valgrind and
      * sanitizers. */
     tcase_set_timeout(tc, 60);

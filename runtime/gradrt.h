@@ -16,6 +16,14 @@ extern "C" {
 
 #define GRADRT_VERSION "0.1.0"
 
+/* gradc splits a large function into parts, which the C compiler must not
+ * inline back into one: its time grows faster than a function's size. */
+#if defined(__GNUC__)
+#define GRADRT_NOINLINE __attribute__((noinline))
+#else
+#define GRADRT_NOINLINE
+#endif
+
 /* The runtime's version, to compare with GRADRT_VERSION at run time. */
 const char *gradrt_version(void);
 

@@ -44,11 +44,19 @@ typedef struct Slot {
 
 typedef struct Locals {
     Slot *slots;
+    int nslots;
     int *slot_of;        /* per node: the slot of its value (forward) or of
                             its adjoint (backward), -1 for none */
     long stack_bytes;
     long work_size;      /* elements of the work area it uses */
 } Locals;
+
+/* A function's parts (see split_parts). */
+typedef struct Parts {
+    int n;               /* 1: not split */
+    int *start;          /* each part's first position; start[n] ends the last */
+    int *part_of;        /* per position: node (forward) or step (backward) */
+} Parts;
 
 /* What the emitter decides for each node. */
 typedef struct NodeC {
@@ -80,7 +88,15 @@ typedef struct Emitter {
     const char *work;        /* the work area: the local pointer to it */
     const char *work_member; /* and the tape member */
     long work_size;
+    bool uses_work;          /* the body being written reads the pointer */
+    Parts parts[2];          /* of forward and backward */
+    const char **part_name[2];
+    int *adj_first, *adj_last; /* per local adjoint: the first step that
+                                  touches it, the last plus 1 (0: none) */
+    long *adj_at;            /* per adjoint that crosses parts: its place in
+                                the work area, else -1 */
     Fn fn;                   /* the function being written */
+    int part;                /* and its part */
     bool *used;              /* per parameter slot, while emitting a body */
     Buf *body;
     const Adjoint *step;     /* the adjoint statement being written */
@@ -310,8 +326,10 @@ static const char *value_ptr(Emitter *e, int n)
 static const char *value_lhs(Emitter *e, int n, const char *idx)
 {
     bool scalar = is_scalar(node_shape(e, n));
-    if (e->nodes[n].storage == ST_OUTPUT && scalar)
+    if (e->nodes[n].storage == ST_OUTPUT && scalar) {
+        use(e, slot_output(e, e->nodes[n].output));
         return fmt(e, "*%s", e->nodes[n].name);
+    }
     return value_at(e, n, idx);
 }
 
@@ -618,6 +636,130 @@ static void name_values(Emitter *e)
     }
 }
 
+/* ---- parts ----
+ * A function of many operations is split into parts of about
+ * opts->part_size operations each: static functions it calls in turn.  C
+ * compilers take time that grows faster than a function's size (a chain of
+ * 10^4 statements in one function did not compile in ten minutes), and
+ * parts of bounded size compile at a steady rate per statement.  Parts end
+ * between statements where they can.  What one part computes and a later
+ * one reads crosses in the tape: a forward value as a tape member, an
+ * adjoint in the work area (see the next section). */
+
+/* Splits positions 0..NPOS-1, of which the COUNTED ones emit code and
+ * STMT[p] is the statement of each, into FN's parts. */
+static void split_parts(Emitter *e, Fn fn, int npos, const bool *counted, const int *stmt)
+{
+    Parts *parts = &e->parts[fn];
+    long size = e->opts->part_size;
+    parts->part_of = arena_alloc(e->keep, ((size_t)npos + 1) * sizeof *parts->part_of);
+    parts->start = arena_alloc(e->keep, 2 * sizeof *parts->start);
+    size_t cap = 2;
+    long count = 0;
+    parts->n = 1;
+    for (int p = 0; p < npos; p++) {
+        if (counted[p] && (count >= 2 * size ||
+                           (count >= size && p > 0 && stmt[p] != stmt[p - 1]))) {
+            arena_reserve(e->keep, &parts->start, &cap, (size_t)parts->n + 2,
+                          sizeof *parts->start);
+            parts->start[parts->n++] = p;
+            count = 0;
+        }
+        count += counted[p];
+        parts->part_of[p] = parts->n - 1;
+    }
+    parts->start[parts->n] = npos;
+}
+
+/* The forward pass's parts; a local value read in a later part than its
+ * own goes on the tape. */
+static void plan_forward_parts(Emitter *e)
+{
+    const Graph *g = e->g;
+    int n = (int)g->nnodes;
+    bool *counted = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *counted);
+    int *stmt = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *stmt);
+    for (int i = 0; i < n; i++) {
+        counted[i] = op_info[g->nodes[i].op].kind != OPK_LEAF &&
+                     e->nodes[i].storage != ST_NONE;
+        stmt[i] = g->nodes[i].stmt;
+    }
+    split_parts(e, FN_FORWARD, n, counted, stmt);
+    const int *part_of = e->parts[FN_FORWARD].part_of;
+    for (int i = 0; i < n; i++) {
+        const Node *node = &g->nodes[i];
+        for (int a = 0; counted[i] && a < op_info[node->op].arity; a++) {
+            NodeC *c = &e->nodes[node->args[a]];
+            if (c->storage == ST_LOCAL && part_of[node->args[a]] != part_of[i])
+                c->storage = ST_TAPE;
+        }
+    }
+    arena_reset(e->arena);
+}
+
+/* The variable holding N's adjoint when it is a local (not a seed, not a
+ * gradient buffer), else -1. */
+static int adj_local(const Emitter *e, int n)
+{
+    if (n < 0 || e->prog->adj_seed[n] >= 0)
+        return -1;
+    int owner = e->prog->adj_node[n];
+    return owner < 0 || e->g->nodes[owner].op == OP_INPUT ? -1 : owner;
+}
+
+/* The backward pass's parts, and for each local adjoint the first and last
+ * steps that write or read it. */
+static void plan_backward_parts(Emitter *e)
+{
+    const Graph *g = e->g;
+    const AdjointProgram *prog = e->prog;
+    int n = (int)prog->nsteps;
+    bool *counted = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *counted);
+    int *stmt = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *stmt);
+    e->adj_first = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *e->adj_first);
+    e->adj_last = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *e->adj_last);
+    for (int s = 0; s < n; s++) {
+        const Adjoint *a = &prog->steps[s];
+        counted[s] = true;
+        stmt[s] = a->from < 0 ? g->outputs[a->output].stmt : g->nodes[a->from].stmt;
+        int touched[2] = { adj_local(e, a->to), adj_local(e, a->from) };
+        for (int k = 0; k < 2; k++) {
+            if (touched[k] < 0)
+                continue;
+            if (!e->adj_last[touched[k]])
+                e->adj_first[touched[k]] = s;
+            e->adj_last[touched[k]] = s + 1;   /* 0: never touched */
+        }
+    }
+    split_parts(e, FN_BACKWARD, n, counted, stmt);
+    arena_reset(e->arena);
+}
+
+/* Does local adjoint V cross from one part of the backward pass to another? */
+static bool adj_crosses(const Emitter *e, int v)
+{
+    const int *part_of = e->parts[FN_BACKWARD].part_of;
+    return e->adj_last[v] && part_of[e->adj_first[v]] != part_of[e->adj_last[v] - 1];
+}
+
+static const char *fn_name(Emitter *e, Fn fn)
+{
+    static const char *const suffix[] = { "forward", "backward", "grad" };
+    return fmt(e, "%s_%s", e->opts->model, suffix[fn]);
+}
+
+static void name_parts(Emitter *e)
+{
+    for (int fn = 0; fn < 2; fn++) {
+        const Parts *parts = &e->parts[fn];
+        e->part_name[fn] = arena_alloc(e->keep, ((size_t)parts->n + 1) *
+                                                    sizeof *e->part_name[fn]);
+        for (int p = 0; parts->n > 1 && p < parts->n; p++)
+            e->part_name[fn][p] = cnames_claim(e->idents,
+                                               fmt(e, "%s_%d", fn_name(e, (Fn)fn), p + 1));
+    }
+}
+
 /* ---- local arrays ---- */
 
 /* A slot's size and index, to order the slots largest first (then by
@@ -635,46 +777,75 @@ static int larger_slot(const void *pa, const void *pb)
     return a->slot - b->slot;
 }
 
-/* The slots of the N arrays whose lifetimes LIFE gives, NODE[i] the node
- * and NAME[i] the name of each: the largest slots move to the work area
- * until the rest fit the stack limit. */
-static void plan_locals(Emitter *e, Fn fn, const Lifetime *life, const int *node,
-                        const char *const *name, int n)
+/* Elements of work area a slot takes: a whole number of 64-byte lines. */
+static long work_elements(long size)
+{
+    return (size + 7) / 8 * 8;
+}
+
+/* Slots for the N arrays of one part of FN, whose lifetimes LIFE gives,
+ * NODE[i] the node and NAME[i] the name of each: the largest slots move to
+ * the work area, from element BASE on, until the rest fit the stack limit. */
+static void plan_part_locals(Emitter *e, Fn fn, const Lifetime *life, const int *node,
+                             const char *const *name, int n, long base)
 {
     Locals *l = &e->locals[fn];
-    l->slot_of = arena_alloc(e->keep, (e->g->nnodes + 1) * sizeof *l->slot_of);
-    for (size_t i = 0; i < e->g->nnodes; i++)
-        l->slot_of[i] = -1;
     int *slot = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *slot);
     int nslots = lifetime_slots(life, n, slot, e->arena);
-    l->slots = arena_alloc(e->keep, ((size_t)nslots + 1) * sizeof *l->slots);
+    Slot *slots = l->slots + l->nslots;
+    long stack = 0, work = base;
     for (int i = 0; i < n; i++) {
-        Slot *s = &l->slots[slot[i]];
+        Slot *s = &slots[slot[i]];
         if (!s->name) {
             s->name = name[i];
             s->size = life[i].size;
             s->offset = -1;
-            l->stack_bytes += s->size * (long)sizeof(double);
+            stack += s->size * (long)sizeof(double);
         }
-        l->slot_of[node[i]] = slot[i];
+        l->slot_of[node[i]] = l->nslots + slot[i];
     }
     SlotSize *by_size = arena_alloc(e->arena, ((size_t)nslots + 1) * sizeof *by_size);
     for (int i = 0; i < nslots; i++)
-        by_size[i] = (SlotSize){ l->slots[i].size, i };
+        by_size[i] = (SlotSize){ slots[i].size, i };
     qsort(by_size, (size_t)nslots, sizeof *by_size, larger_slot);
-    for (int i = 0; i < nslots && l->stack_bytes > e->opts->stack_limit; i++) {
-        l->slots[by_size[i].slot].offset = 0;
-        l->stack_bytes -= by_size[i].size * (long)sizeof(double);
+    for (int i = 0; i < nslots && stack > e->opts->stack_limit; i++) {
+        slots[by_size[i].slot].offset = 0;
+        stack -= by_size[i].size * (long)sizeof(double);
     }
-    /* Offsets in the order the arrays appear, each on a 64-byte line. */
+    /* Offsets in the order the arrays appear. */
     for (int i = 0; i < nslots; i++) {
-        if (l->slots[i].offset < 0)
+        if (slots[i].offset < 0)
             continue;
-        l->slots[i].offset = l->work_size;
-        l->work_size += (l->slots[i].size + 7) / 8 * 8;
+        slots[i].offset = work;
+        work += work_elements(slots[i].size);
     }
-    if (l->work_size > e->work_size)
-        e->work_size = l->work_size;
+    l->nslots += nslots;
+    if (stack > l->stack_bytes)
+        l->stack_bytes = stack;
+    if (work > l->work_size)
+        l->work_size = work;
+}
+
+/* FN's local arrays, N lifetimes in order, planned part by part: no array
+ * outlives its part. */
+static void plan_locals(Emitter *e, Fn fn, const Lifetime *life, const int *node,
+                        const char *const *name, int n, long base)
+{
+    const int *part_of = e->parts[fn].part_of;
+    for (int i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && part_of[life[j].first] == part_of[life[i].first]; j++)
+            ;
+        plan_part_locals(e, fn, life + i, node + i, name + i, j - i, base);
+    }
+}
+
+static void init_locals(Emitter *e, Fn fn, int max_slots)
+{
+    Locals *l = &e->locals[fn];
+    l->slots = arena_alloc(e->keep, ((size_t)max_slots + 1) * sizeof *l->slots);
+    l->slot_of = arena_alloc(e->keep, (e->g->nnodes + 1) * sizeof *l->slot_of);
+    for (size_t i = 0; i < e->g->nnodes; i++)
+        l->slot_of[i] = -1;
 }
 
 /* The forward pass's local arrays, live from the node that computes each to
@@ -702,46 +873,72 @@ static void plan_forward_locals(Emitter *e)
         node[n] = (int)i;
         name[n++] = e->nodes[i].name;
     }
-    plan_locals(e, FN_FORWARD, life, node, name, n);
+    init_locals(e, FN_FORWARD, n);
+    plan_locals(e, FN_FORWARD, life, node, name, n, 0);
     arena_reset(e->arena);
 }
 
-/* The variable holding N's adjoint when it is a local array, else -1. */
-static int adj_array(const Emitter *e, int n)
-{
-    int owner = e->prog->adj_node[n];
-    if (e->prog->adj_seed[n] >= 0 || owner < 0 || e->g->nodes[owner].op == OP_INPUT ||
-        is_scalar(e->g->nodes[owner].shape))
-        return -1;
-    return owner;
-}
-
-/* The backward pass's adjoint arrays, live from the step that declares
- * each to the last step that reads it: positions are step indices. */
+/* The backward pass's local adjoints, live from the step that declares
+ * each to the last step that reads it: positions are step indices.  Those
+ * that cross parts, scalars too, share the start of the work area; the
+ * arrays of each part follow them. */
 static void plan_backward_locals(Emitter *e)
 {
     const Graph *g = e->g;
     const AdjointProgram *prog = e->prog;
-    long *last = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *last);
-    for (size_t s = 0; s < prog->nsteps; s++) {
-        const Adjoint *a = &prog->steps[s];
-        last[a->to] = (long)s;
-        if (a->from >= 0 && adj_array(e, a->from) >= 0)
-            last[adj_array(e, a->from)] = (long)s;
-    }
     Lifetime *life = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *life);
     int *node = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *node);
     const char **name = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *name);
-    int n = 0;
+    int *slot = arena_alloc(e->arena, (prog->nsteps + 1) * sizeof *slot);
+    int ncross = 0, narrays = 0;
     for (size_t s = 0; s < prog->nsteps; s++) {
         const Adjoint *a = &prog->steps[s];
-        if (!a->first || adj_array(e, a->to) != a->to)
-            continue;
-        life[n] = (Lifetime){ (long)s, last[a->to], shape_size(g->nodes[a->to].shape) };
-        node[n] = a->to;
-        name[n++] = e->nodes[a->to].adj_name;
+        if (a->first && adj_local(e, a->to) == a->to && adj_crosses(e, a->to))
+            life[ncross++] = (Lifetime){ (long)s, e->adj_last[a->to] - 1,
+                                         shape_size(g->nodes[a->to].shape) };
     }
-    plan_locals(e, FN_BACKWARD, life, node, name, n);
+    init_locals(e, FN_BACKWARD, (int)prog->nsteps);
+    /* The crossing adjoints: every slot in the work area, arrays first,
+     * each starting a 64-byte line, then the scalars. */
+    Locals *l = &e->locals[FN_BACKWARD];
+    int nslots = lifetime_slots(life, ncross, slot, e->arena);
+    long *offset = arena_alloc(e->arena, ((size_t)nslots + 1) * sizeof *offset);
+    long *size = arena_alloc(e->arena, ((size_t)nslots + 1) * sizeof *size);
+    for (int i = 0; i < ncross; i++)
+        size[slot[i]] = life[i].size;
+    long cross = 0;
+    for (int scalars = 0; scalars < 2; scalars++)
+        for (int k = 0; k < nslots; k++)
+            if ((size[k] == 1) == scalars) {
+                offset[k] = cross;
+                cross += scalars ? 1 : work_elements(size[k]);
+            }
+    e->adj_at = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *e->adj_at);
+    for (size_t i = 0; i < g->nnodes; i++)
+        e->adj_at[i] = -1;
+    for (int i = 0, c = 0; i < (int)prog->nsteps; i++) {
+        const Adjoint *a = &prog->steps[i];
+        if (!a->first || adj_local(e, a->to) != a->to)
+            continue;
+        if (!adj_crosses(e, a->to)) {
+            if (!is_scalar(g->nodes[a->to].shape)) {
+                life[narrays] = (Lifetime){ i, e->adj_last[a->to] - 1,
+                                            shape_size(g->nodes[a->to].shape) };
+                node[narrays] = a->to;
+                name[narrays++] = e->nodes[a->to].adj_name;
+            }
+            continue;
+        }
+        long at = offset[slot[c++]];
+        e->adj_at[a->to] = at;
+        if (!is_scalar(g->nodes[a->to].shape)) {
+            l->slots[l->nslots] = (Slot){ e->nodes[a->to].adj_name,
+                                          shape_size(g->nodes[a->to].shape), at };
+            l->slot_of[a->to] = l->nslots++;
+        }
+    }
+    l->work_size = cross;
+    plan_locals(e, FN_BACKWARD, life, node, name, narrays, cross);
     arena_reset(e->arena);
 }
 
@@ -750,6 +947,9 @@ static void plan_arrays(Emitter *e)
 {
     plan_forward_locals(e);
     plan_backward_locals(e);
+    for (int fn = 0; fn < 2; fn++)
+        if (e->locals[fn].work_size > e->work_size)
+            e->work_size = e->locals[fn].work_size;
     if (e->work_size) {
         e->work = cnames_claim(e->idents, "work");
         e->work_member = cnames_claim(e->members, "work");
@@ -772,26 +972,23 @@ static const char *param_decl(Emitter *e, Shape s, const char *name, bool out,
     return fmt(e, "const " REAL " *%s%s", restrict_, name);
 }
 
-static const char *fn_name(Emitter *e, Fn fn)
-{
-    static const char *const suffix[] = { "forward", "backward", "grad" };
-    return fmt(e, "%s_%s", e->opts->model, suffix[fn]);
-}
-
 static void doc_line(Buf *doc, const char *name, const char *what)
 {
     if (doc)
         buf_printf(doc, " *   %-10s %s\n", name, what);
 }
 
-/* The prototype of FN; DOC, when given, gets the comment naming each
- * argument. */
-static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc, bool definition)
+/* The prototype of FN, or of its part PART (>= 0) when it is split; DOC,
+ * when given, gets the comment naming each argument. */
+static void prototype(Emitter *e, Buf *out, Fn fn, int part, Buf *doc, bool definition)
 {
     const Graph *g = e->g;
-    buf_printf(out, "%s %s(%s%s *%s", fn == FN_GRAD ? REAL : "void",
-               fn_name(e, fn), fn == FN_BACKWARD ? "const " : "",
-               e->tape_type, e->tape);
+    /* A C compiler would inline a part called once back into one function. */
+    if (part >= 0)
+        buf_printf(out, "static GRADRT_NOINLINE void %s(", e->part_name[fn][part]);
+    else
+        buf_printf(out, "%s %s(", fn == FN_GRAD ? REAL : "void", fn_name(e, fn));
+    buf_printf(out, "%s%s *%s", fn == FN_BACKWARD ? "const " : "", e->tape_type, e->tape);
     doc_line(doc, e->tape, fn == FN_BACKWARD
                                   ? "the tape filled by the forward call"
                                   : "out: filled for the backward pass");
@@ -832,9 +1029,11 @@ static void prototype(Emitter *e, Buf *out, Fn fn, Buf *doc, bool definition)
 
 /* ---- function bodies ---- */
 
-static void begin_body(Emitter *e, Buf *body, Fn fn)
+static void begin_body(Emitter *e, Buf *body, Fn fn, int part)
 {
     e->fn = fn;
+    e->part = part;
+    e->uses_work = false;
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
     e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
@@ -843,37 +1042,75 @@ static void begin_body(Emitter *e, Buf *body, Fn fn)
     e->comment_stmt = -1;
 }
 
-/* Writes the function: its prototype, (void) for every parameter the body
- * does not read, the pointer to the work area if it uses it, then the
- * body. */
-static void end_body(Emitter *e, Buf *out, Fn fn, const Buf *body)
+/* Writes the function, or its part: the prototype, (void) for every
+ * parameter the body does not read, the pointer to the work area if the
+ * body uses it, then the body. */
+static void end_body(Emitter *e, Buf *out, const Buf *body)
 {
     const Graph *g = e->g;
-    bool work = e->locals[fn].work_size > 0;
-    if (work)
+    Fn fn = e->fn;
+    if (e->uses_work)
         use(e, slot_tape(e));
-    prototype(e, out, fn, NULL, true);
+    prototype(e, out, fn, e->parts[fn].n > 1 ? e->part : -1, NULL, true);
     buf_puts(out, "\n{\n");
     for (size_t i = 0; i < g->nparams; i++)
         if (!e->used[i])
             buf_printf(out, "    (void)%s;\n", e->param_name[i]);
+    for (size_t k = 0; fn == FN_FORWARD && k < g->noutputs; k++)
+        if (!e->used[slot_output(e, (int)k)])
+            buf_printf(out, "    (void)%s;\n", e->output_name[k]);
     for (size_t k = 0; fn == FN_BACKWARD && k < g->noutputs; k++)
         if (!e->used[slot_seed(e, (int)k)])
             buf_printf(out, "    (void)%s;\n", e->seed_name[k]);
+    for (size_t i = 0; fn == FN_BACKWARD && i < g->nparams; i++)
+        if (g->params[i].is_input && !e->used[slot_grad(e, (int)i)])
+            buf_printf(out, "    (void)%s;\n", e->grad_name[i]);
     if (!e->used[slot_tape(e)])
         buf_printf(out, "    (void)%s;\n", e->tape);
     /* The forward values never share the work area, so the backward pass
      * may write it although it reads the tape as const. */
-    if (work)
+    if (e->uses_work)
         buf_printf(out, "    " REAL " *const %s = %s%s->%s;\n", e->work,
                    fn == FN_BACKWARD ? "(" REAL " *)" : "", e->tape, e->work_member);
     buf_putn(out, body->data, body->len);
     buf_puts(out, "}\n");
 }
 
+/* A split function: calls to its parts in turn, after their definitions. */
+static void emit_caller(Emitter *e, Buf *out, Fn fn)
+{
+    const Graph *g = e->g;
+    Buf args;
+    buf_init(&args, e->arena);
+    buf_puts(&args, e->tape);
+    for (size_t i = 0; i < g->nparams; i++)
+        buf_printf(&args, ", %s", e->param_name[i]);
+    for (size_t k = 0; fn == FN_FORWARD && k < g->noutputs; k++)
+        buf_printf(&args, ", %s", e->output_name[k]);
+    for (size_t k = 0; fn == FN_BACKWARD && k < g->noutputs; k++)
+        buf_printf(&args, ", %s", e->seed_name[k]);
+    for (size_t i = 0; fn == FN_BACKWARD && i < g->nparams; i++)
+        if (g->params[i].is_input)
+            buf_printf(&args, ", %s", e->grad_name[i]);
+    buf_putc(out, '\n');
+    prototype(e, out, fn, -1, NULL, true);
+    buf_puts(out, "\n{\n");
+    for (int p = 0; p < e->parts[fn].n; p++)
+        buf_printf(out, "    %s(%s);\n", e->part_name[fn][p], args.data);
+    buf_puts(out, "}\n");
+    arena_reset(e->arena);
+}
+
 static void emit_line(Emitter *e, const char *text)
 {
     buf_printf(e->body, "    %s\n", text);
+}
+
+/* A pointer to element AT of the work area. */
+static const char *work_at(Emitter *e, long at)
+{
+    e->uses_work = true;
+    return at ? fmt(e, "%s + %ld", e->work, at) : e->work;
 }
 
 /* Declares NAME, node N's value or adjoint, assigned later: a scalar, or an
@@ -886,10 +1123,8 @@ static void declare_local(Emitter *e, int n, const char *name, Shape s)
         return;
     }
     const Slot *slot = &l->slots[l->slot_of[n]];
-    if (slot->offset > 0)
-        emit_line(e, fmt(e, REAL " *const %s = %s + %ld;", name, e->work, slot->offset));
-    else if (slot->offset == 0)
-        emit_line(e, fmt(e, REAL " *const %s = %s;", name, e->work));
+    if (slot->offset >= 0)
+        emit_line(e, fmt(e, REAL " *const %s = %s;", name, work_at(e, slot->offset)));
     else if (slot->name == name)
         emit_line(e, fmt(e, REAL " %s[%ld];", name, shape_size(s)));
     else
@@ -1384,6 +1619,29 @@ static void emit_copy(Emitter *e, const char *dst, bool dst_ptr, int src, Shape 
     emit_nest(e, l, 1, fmt(e, "%s[%s] = %s;", dst, i, value_at(e, src, i)), false);
 }
 
+/* Node I's value, and the copies of it that outputs get. */
+static void fwd_node(Emitter *e, int i, const int *first_output, const int *next_output)
+{
+    const Node *n = &e->g->nodes[i];
+    OpKind kind = op_info[n->op].kind;
+    if (kind != OPK_LEAF && e->nodes[i].storage != ST_NONE) {
+        comment_stmt(e, n->stmt);
+        if (kind == OPK_ELEM)
+            fwd_elem(e, i);
+        else
+            fwd_struct(e, i);
+    }
+    /* Every output not stored above gets a copy. */
+    for (int k = first_output[i]; k >= 0; k = next_output[k]) {
+        if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
+            continue;
+        comment_stmt(e, e->g->outputs[k].stmt);
+        use(e, slot_output(e, k));
+        emit_copy(e, e->output_name[k], true, i, n->shape);
+    }
+    arena_reset(e->arena);
+}
+
 static void emit_forward(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
@@ -1397,30 +1655,18 @@ static void emit_forward(Emitter *e, Buf *out)
         next_output[k] = first_output[g->outputs[k].node];
         first_output[g->outputs[k].node] = (int)k;
     }
-    Buf body;
-    begin_body(e, &body, FN_FORWARD);
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const Node *n = &g->nodes[i];
-        OpKind kind = op_info[n->op].kind;
-        if (kind != OPK_LEAF && e->nodes[i].storage != ST_NONE) {
-            comment_stmt(e, n->stmt);
-            if (kind == OPK_ELEM)
-                fwd_elem(e, (int)i);
-            else
-                fwd_struct(e, (int)i);
-        }
-        /* Every output not stored above gets a copy. */
-        for (int k = first_output[i]; k >= 0; k = next_output[k]) {
-            if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
-                continue;
-            comment_stmt(e, g->outputs[k].stmt);
-            emit_copy(e, e->output_name[k], true, (int)i, n->shape);
-        }
-        arena_reset(e->arena);
+    const Parts *parts = &e->parts[FN_FORWARD];
+    for (int p = 0; p < parts->n; p++) {
+        Buf body;
+        begin_body(e, &body, FN_FORWARD, p);
+        for (int i = parts->start[p]; i < parts->start[p + 1]; i++)
+            fwd_node(e, i, first_output, next_output);
+        end_body(e, out, &body);
+        if (p + 1 < parts->n)
+            buf_putc(out, '\n');
     }
-    for (size_t k = 0; k < g->noutputs; k++)
-        use(e, slot_output(e, (int)k));
-    end_body(e, out, FN_FORWARD, &body);
+    if (parts->n > 1)
+        emit_caller(e, out, FN_FORWARD);
 }
 
 /* ---- backward ---- */
@@ -1472,20 +1718,72 @@ static void emit_step(Emitter *e, const Adjoint *a)
     e->declare = NULL;
 }
 
-static void emit_backward(Emitter *e, Buf *out)
+/* The adjoints that cross into or out of part P of the backward pass
+ * (adj_crosses): those it touches, in the order it first does, with
+ * WRITTEN[v] == STAMP for those it writes. */
+static int crossing_in_part(const Emitter *e, int p, int *list, int *seen, int *written)
+{
+    const Parts *parts = &e->parts[FN_BACKWARD];
+    int n = 0, stamp = p + 1;
+    for (int s = parts->start[p]; s < parts->start[p + 1]; s++) {
+        const Adjoint *a = &e->prog->steps[s];
+        int touched[2] = { adj_local(e, a->to), adj_local(e, a->from) };
+        for (int k = 0; k < 2; k++) {
+            int v = touched[k];
+            if (v < 0 || e->adj_at[v] < 0)
+                continue;
+            if (seen[v] != stamp) {
+                seen[v] = stamp;
+                list[n++] = v;
+            }
+            if (k == 0)
+                written[v] = stamp;
+        }
+    }
+    return n;
+}
+
+/* Each crossing adjoint an earlier part declared, where part P starts: a
+ * local of the same name loaded from the work area, or its array there. */
+static void load_crossing(Emitter *e, int p, const int *list, int n, const int *written)
+{
+    const int *part_of = e->parts[FN_BACKWARD].part_of;
+    for (int k = 0; k < n; k++) {
+        int v = list[k];
+        if (part_of[e->adj_first[v]] == p)
+            continue;
+        const char *name = e->nodes[v].adj_name;
+        if (!is_scalar(e->g->nodes[v].shape))
+            emit_line(e, fmt(e, REAL " *const %s = %s;", name, work_at(e, e->adj_at[v])));
+        else
+            emit_line(e, fmt(e, "%s" REAL " %s = %s[%ld];", written[v] == p + 1 ? "" : "const ",
+                             name, work_at(e, 0), e->adj_at[v]));
+    }
+}
+
+/* Where part P ends: each scalar adjoint it wrote that a later part reads,
+ * back to the work area. */
+static void store_crossing(Emitter *e, int p, const int *list, int n, const int *written)
+{
+    const int *part_of = e->parts[FN_BACKWARD].part_of;
+    for (int k = 0; k < n; k++) {
+        int v = list[k];
+        if (is_scalar(e->g->nodes[v].shape) && written[v] == p + 1 &&
+            part_of[e->adj_last[v] - 1] > p)
+            emit_line(e, fmt(e, "%s[%ld] = %s;", work_at(e, 0), e->adj_at[v],
+                             e->nodes[v].adj_name));
+    }
+}
+
+/* An input that reaches no output has a zero gradient. */
+static void emit_zero_gradients(Emitter *e)
 {
     const Graph *g = e->g;
-    Buf body;
-    begin_body(e, &body, FN_BACKWARD);
-    for (size_t s = 0; s < e->prog->nsteps; s++) {
-        emit_step(e, &e->prog->steps[s]);
-        arena_reset(e->arena);
-    }
-    /* An input that reaches no output has a zero gradient. */
     for (size_t i = 0; i < g->nparams; i++) {
         const Param *p = &g->params[i];
         if (!p->is_input || e->prog->adj_node[p->node] >= 0)
             continue;
+        use(e, slot_grad(e, (int)i));
         Shape s = node_shape(e, p->node);
         if (is_scalar(s)) {
             emit_line(e, fmt(e, "*%s = 0.0;", e->grad_name[i]));
@@ -1495,14 +1793,40 @@ static void emit_backward(Emitter *e, Buf *out)
             emit_nest(e, l, 1, fmt(e, "%s[%s] = 0.0;", e->grad_name[i], idx), false);
         }
     }
-    end_body(e, out, FN_BACKWARD, &body);
+}
+
+static void emit_backward(Emitter *e, Buf *out)
+{
+    const Graph *g = e->g;
+    const Parts *parts = &e->parts[FN_BACKWARD];
+    int *list = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *list);
+    int *seen = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *seen);
+    int *written = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *written);
+    for (int p = 0; p < parts->n; p++) {
+        Buf body;
+        begin_body(e, &body, FN_BACKWARD, p);
+        int n = crossing_in_part(e, p, list, seen, written);
+        load_crossing(e, p, list, n, written);
+        for (int s = parts->start[p]; s < parts->start[p + 1]; s++) {
+            emit_step(e, &e->prog->steps[s]);
+            arena_reset(e->arena);
+        }
+        if (p + 1 == parts->n)
+            emit_zero_gradients(e);
+        store_crossing(e, p, list, n, written);
+        end_body(e, out, &body);
+        if (p + 1 < parts->n)
+            buf_putc(out, '\n');
+    }
+    if (parts->n > 1)
+        emit_caller(e, out, FN_BACKWARD);
 }
 
 static void emit_grad(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
     const char *result = e->output_name[0];
-    prototype(e, out, FN_GRAD, NULL, true);
+    prototype(e, out, FN_GRAD, -1, NULL, true);
     buf_printf(out, "\n{\n    " REAL " %s;\n    %s(%s", result,
                fn_name(e, FN_FORWARD), e->tape);
     for (size_t i = 0; i < g->nparams; i++)
@@ -1544,7 +1868,7 @@ static void emit_tape_struct(Emitter *e, Buf *h)
         buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
     }
     if (e->work_size)
-        buf_printf(h, "    " REAL " %s[%ld]; /* scratch: the large temporaries of both passes */\n",
+        buf_printf(h, "    " REAL " %s[%ld]; /* scratch: temporaries of both passes */\n",
                    e->work_member, e->work_size);
     else if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");
@@ -1585,13 +1909,13 @@ static void emit_header(Emitter *e, Buf *h)
     Buf doc, proto;
     buf_init(&proto, e->arena);
     buf_init(&doc, e->arena);
-    prototype(e, &proto, FN_FORWARD, &doc, false);
+    prototype(e, &proto, FN_FORWARD, -1, &doc, false);
     buf_printf(h, "\n/* Evaluates the model.%s\n%s */\n%s;\n",
                stack_note(e, FN_FORWARD), doc.data, proto.data);
 
     buf_init(&proto, e->arena);
     buf_init(&doc, e->arena);
-    prototype(e, &proto, FN_BACKWARD, &doc, false);
+    prototype(e, &proto, FN_BACKWARD, -1, &doc, false);
     buf_printf(h,
                "\n/* The vector-Jacobian product: overwrites every gradient with\n"
                " * d(sum over outputs of <seed, output>)/d(input), at the point\n"
@@ -1601,7 +1925,7 @@ static void emit_header(Emitter *e, Buf *h)
     if (e->has_grad) {
         buf_init(&proto, e->arena);
         buf_init(&doc, e->arena);
-        prototype(e, &proto, FN_GRAD, &doc, false);
+        prototype(e, &proto, FN_GRAD, -1, &doc, false);
         buf_printf(h,
                    "\n/* Runs %s and %s with seed 1; returns\n"
                    " * the output '%s'.\n%s */\n%s;\n",
@@ -1623,8 +1947,11 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.arena = arena_new();
     e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
     plan_storage(&e);
+    plan_forward_parts(&e);
+    plan_backward_parts(&e);
     name_parameters(&e);
     name_values(&e);
+    name_parts(&e);
     plan_arrays(&e);
     e.has_grad = graph->noutputs == 1 && is_scalar(node_shape(&e, graph->outputs[0].node));
 

@@ -417,10 +417,14 @@ typedef struct EmitOptions {
     const char *source_name;  /* the .grad file named in comments */
     long stack_limit;         /* bytes of local arrays per function; larger
                                  ones go to the tape's work area */
+    long part_size;           /* operations per function before it is split */
 } EmitOptions;
 
 /* --stack-limit's default: small enough for an embedded thread's stack. */
 #define EMIT_STACK_LIMIT 65536L
+/* --function-size's default: C compilers take a second or so for such a
+ * function at -O2, and the calls between parts cost nothing measurable. */
+#define EMIT_PART_SIZE 1000L
 
 void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *opts,
             Buf *c_file, Buf *h_file);

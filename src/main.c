@@ -14,6 +14,7 @@ typedef struct Options {
     const char *output;     /* NAME.c; the header goes beside it */
     const char *dump;       /* print this stage and stop: ast, graph, adjoint */
     long stack_limit;       /* bytes of local arrays per generated function */
+    long part_size;         /* operations per generated function */
 } Options;
 
 static const char usage[] =
@@ -27,6 +28,9 @@ static const char usage[] =
     "      --stack-limit=BYTES\n"
     "                      the most stack a generated function's local arrays\n"
     "                      take (default 65536); larger ones go to the tape\n"
+    "      --function-size=N\n"
+    "                      split functions of more than about N operations\n"
+    "                      into parts, for the C compiler (default 1000)\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -54,7 +58,8 @@ static int write_outputs(const Options *opt, const Compilation *comp)
         }
     }
     EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
-                       path_base(c_path), path_base(opt->input), opt->stack_limit };
+                       path_base(c_path), path_base(opt->input), opt->stack_limit,
+                       opt->part_size };
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
@@ -96,17 +101,30 @@ static int usage_error(const char *fmt, const char *arg)
     return 1;
 }
 
+/* A decimal count of at least MIN in TEXT, into *OUT. */
+static bool parse_count(const char *text, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (end == text || *end || n < min || errno)
+        return false;
+    *out = n;
+    return true;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "dump", required_argument, NULL, 'd' },
         { "stack-limit", required_argument, NULL, 's' },
+        { "function-size", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    Options opt = { .stack_limit = EMIT_STACK_LIMIT };
+    Options opt = { .stack_limit = EMIT_STACK_LIMIT, .part_size = EMIT_PART_SIZE };
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
@@ -121,16 +139,16 @@ static int run(int argc, char **argv)
                                    "(ast, graph or adjoint)", optarg);
             opt.dump = optarg;
             break;
-        case 's': {
-            char *end;
-            errno = 0;
-            long bytes = strtol(optarg, &end, 10);
-            if (end == optarg || *end || bytes < 0 || errno)
+        case 's':
+            if (!parse_count(optarg, 0, &opt.stack_limit))
                 return usage_error("--stack-limit needs a number of bytes, not '%s'",
                                    optarg);
-            opt.stack_limit = bytes;
             break;
-        }
+        case 'f':
+            if (!parse_count(optarg, 1, &opt.part_size))
+                return usage_error("--function-size needs a number of operations "
+                                   "(1 or more), not '%s'", optarg);
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;

@@ -107,6 +107,8 @@ run_case() {
         run_gradc "$GEN" --stack-limit=-1 valid.grad -o "$OUT/out.c" ;;
     cli-stack-limit-not-number)
         run_gradc "$GEN" --stack-limit=64k valid.grad -o "$OUT/out.c" ;;
+    cli-function-size-zero)
+        run_gradc "$GEN" --function-size=0 valid.grad -o "$OUT/out.c" ;;
     cli-stack-limit-too-large)
         run_gradc "$GEN" --stack-limit=99999999999999999999 valid.grad -o "$OUT/out.c" ;;
     *)

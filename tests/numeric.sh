@@ -98,8 +98,10 @@ run_list() {
 gradc_opts=
 run_list "$top_srcdir/tests/numeric.list" check_model
 run_list "$top_srcdir/tests/numeric-tensor.list" check_model
-# Again with every local array in the tape's work area.
-gradc_opts=--stack-limit=0
+# Again with every local array in the tape's work area and the functions
+# split into parts of a few operations, whose adjoints cross in it.
+gradc_opts="--stack-limit=0 --function-size=3"
+run_list "$top_srcdir/tests/numeric.list" check_model
 run_list "$top_srcdir/tests/numeric-tensor.list" check_model
 gradc_opts=
 

@@ -24,8 +24,10 @@
 # kind of name (see coverage below), from gradc's own dumps of them.
 #
 # A third of the models are compiled with --stack-limit=0 (every local
-# array in the tape's work area) and a third with --stack-limit=512 (small
-# ones on the stack, the rest in the work area); see stack_limit.
+# array in the tape's work area) and functions split into parts of about 4
+# operations, and a third with --stack-limit=512 (small arrays on the
+# stack, the rest in the work area) and parts of about 25; see
+# gradc_options.
 #
 # A failure prints the seed, the model and the command that reproduces it.
 . "$top_srcdir/tests/lib.sh"
@@ -203,11 +205,11 @@ compile_alone() {
             -c -o "$3.check.o" "$3.check.c" 2>>"$3.err"
 }
 
-# stack_limit SEED: the --stack-limit option model rSEED is compiled with.
-stack_limit() {
+# gradc_options SEED: the options model rSEED is compiled with.
+gradc_options() {
     case $(($1 % 3)) in
-    1) echo --stack-limit=0 ;;
-    2) echo --stack-limit=512 ;;
+    1) echo --stack-limit=0 --function-size=4 ;;
+    2) echo --stack-limit=512 --function-size=25 ;;
     esac
 }
 
@@ -229,8 +231,8 @@ run_batch() {
         while [ "$s" -lt $((first + n)) ]; do
             m=r$s
             s=$((s + 1))
-            # shellcheck disable=SC2046 # no option or one word
-            if ! "$GRADC" $(stack_limit "${m#r}") "$m.grad" -o "$m.c" 2>"$m.err"; then
+            # shellcheck disable=SC2046 # the options are words
+            if ! "$GRADC" $(gradc_options "${m#r}") "$m.grad" -o "$m.c" 2>"$m.err"; then
                 echo "${m#r} gradc failed" >>failed
                 continue
             fi
@@ -345,7 +347,7 @@ $(grep -A 3 "$m.grad" "$dir/err" | head -30)"
         opts=$(sed -n 's/^# gradcheck: \(.*\)/\1 /p' "$dir/$m.grad" | tr -d '\r')
         msg="$msg
 reproduce: RANDOM_SEED0=$seed RANDOM_COUNT=1 make check TESTS=tests/random.sh
-       or: tests/randgen $seed >$m.grad && ./gradc $(stack_limit "$seed") $m.grad &&
+       or: tests/randgen $seed >$m.grad && ./gradc $(gradc_options "$seed") $m.grad &&
            tests/gradcheck --seed $seed --points $POINTS $opts$m.grad >check.c &&
            cc -Iruntime -Itests check.c tests/checkdrv.c $m.c runtime/*.c -lm &&
            ./a.out

@@ -30,7 +30,7 @@ static const char usage[] =
     "                      take (default 65536); larger ones go to the tape\n"
     "      --function-size=N\n"
     "                      split functions of more than about N operations\n"
-    "                      into parts, for the C compiler (default 1000)\n"
+    "                      into parts, for the C compiler (default 250)\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # split.sh: a function of many operations is split into parts of about
-# --function-size operations (default 1000), so that C compilers, whose
+# --function-size operations (default 250), so that C compilers, whose
 # time grows faster than a function's size, compile big models at a steady
 # rate.  A chain of 5000 statements where every value forks: every
 # generated function stays short, and gcc -O2 compiles the file within a

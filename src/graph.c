@@ -136,24 +136,39 @@ static bool is_const(const Graph *g, int id, double value)
            double_bits(g->nodes[id].value) == double_bits(value);
 }
 
-/* Folds operators whose result IEEE arithmetic defines exactly, so the
- * folded constant is what the generated code would have computed. */
+/* The operators whose result IEEE arithmetic defines exactly (correctly
+ * rounded, or exact), so that a folded constant is what the generated
+ * code computes on any machine; each as its ops.def forward template
+ * computes it.  exp, sin, pow and the like are left alone: libraries round
+ * them differently. */
+static double fold_neg(double a, double b) { (void)b; return -a; }
+static double fold_add(double a, double b) { return a + b; }
+static double fold_sub(double a, double b) { return a - b; }
+static double fold_mul(double a, double b) { return a * b; }
+static double fold_div(double a, double b) { return a / b; }
+static double fold_square(double a, double b) { (void)b; return a * a; }
+static double fold_sqrt(double a, double b) { (void)b; return sqrt(a); }
+static double fold_abs(double a, double b) { (void)b; return fabs(a); }
+static double fold_relu(double a, double b) { (void)b; return a < 0 ? 0.0 : a; }
+static double fold_max(double a, double b) { return a >= b || isnan(a) ? a : b; }
+static double fold_min(double a, double b) { return a <= b || isnan(a) ? a : b; }
+
+static double (*const folds[OP_COUNT])(double, double) = {
+    [OP_NEG] = fold_neg, [OP_ADD] = fold_add, [OP_SUB] = fold_sub,
+    [OP_MUL] = fold_mul, [OP_DIV] = fold_div, [OP_SQUARE] = fold_square,
+    [OP_SQRT] = fold_sqrt, [OP_ABS] = fold_abs, [OP_RELU] = fold_relu,
+    [OP_MAX] = fold_max, [OP_MIN] = fold_min,
+};
+
 static bool fold(const Graph *g, Op op, const int *args, double *out)
 {
     int arity = op_info[op].arity;
+    if (!folds[op])
+        return false;
     for (int i = 0; i < arity; i++)
         if (g->nodes[args[i]].op != OP_CONST)
             return false;
-    double a = g->nodes[args[0]].value;
-    double b = arity > 1 ? g->nodes[args[1]].value : 0;
-    switch (op) {
-    case OP_NEG: *out = -a; break;
-    case OP_ADD: *out = a + b; break;
-    case OP_SUB: *out = a - b; break;
-    case OP_MUL: *out = a * b; break;
-    case OP_DIV: *out = a / b; break;
-    default: return false;
-    }
+    *out = folds[op](g->nodes[args[0]].value, arity > 1 ? g->nodes[args[1]].value : 0);
     return isfinite(*out);
 }
 
@@ -202,6 +217,12 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
 {
     double folded;
     int square_args[2];
+    if (op == OP_POW && is_const(g, args[1], 2)) {
+        op = OP_SQUARE;
+        square_args[0] = args[0];
+        square_args[1] = -1;
+        args = square_args;
+    }
     if (fold(g, op, args, &folded))
         return graph_add_const(g, folded);
     /* Identities that hold bit for bit (x*1, 1*x, x/1, x-0, x^1, -(-x),
@@ -225,12 +246,6 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
     int stable = stable_log(g, op, args, shape, stmt);
     if (stable >= 0)
         return stable;
-    if (op == OP_POW && is_const(g, args[1], 2)) {
-        op = OP_SQUARE;
-        square_args[0] = args[0];
-        square_args[1] = -1;
-        args = square_args;
-    }
 
     Node n = new_node(op, shape, stmt);
     n.axis = axis;

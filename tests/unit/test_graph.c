@@ -116,6 +116,35 @@ START_TEST(constants_fold)
 }
 END_TEST
 
+/* The operators IEEE arithmetic rounds exactly fold too; exp and sin,
+ * which libraries round differently, do not. */
+START_TEST(exact_functions_of_constants_fold)
+{
+    Run *run = run_model("input x\noutput o = x * sqrt(4) + abs(-3) * relu(-1) + "
+                         "(max(2, 7) - min(2, 7)) + 3^2 + sqrt(2) + exp(1) + sin(1)\n");
+    const Graph *g = &run->comp.graph;
+    bool two = false, five = false, nine = false, root2 = false;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        two |= n->op == OP_CONST && n->value == 2;
+        five |= n->op == OP_CONST && n->value == 5;
+        nine |= n->op == OP_CONST && n->value == 9;
+        /* the double nearest the square root of 2, written out */
+        root2 |= n->op == OP_CONST && n->value == 1.4142135623730951;
+    }
+    ck_assert(two && five && nine && root2);
+    ck_assert_int_eq(count_op(g, OP_SQRT), 0);
+    ck_assert_int_eq(count_op(g, OP_ABS), 0);
+    ck_assert_int_eq(count_op(g, OP_RELU), 0);
+    ck_assert_int_eq(count_op(g, OP_MAX), 0);
+    ck_assert_int_eq(count_op(g, OP_MIN), 0);
+    ck_assert_int_eq(count_op(g, OP_SQUARE), 0);
+    ck_assert_int_eq(count_op(g, OP_EXP), 1);
+    ck_assert_int_eq(count_op(g, OP_SIN), 1);
+    run_free(run);
+}
+END_TEST
+
 START_TEST(square_is_its_own_operator)
 {
     Run *run = run_model("input x\noutput o = x^2 + x^2.0\n");
@@ -328,6 +357,7 @@ TCase *tcase_graph(void)
     tcase_add_test(tc, sharing_spans_statements_and_spellings);
     tcase_add_test(tc, order_matters_for_other_operators);
     tcase_add_test(tc, constants_fold);
+    tcase_add_test(tc, exact_functions_of_constants_fold);
     tcase_add_test(tc, square_is_its_own_operator);
     tcase_add_test(tc, exact_identities_vanish);
     tcase_add_test(tc, transpose_folds_into_matmul);

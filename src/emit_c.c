@@ -65,6 +65,11 @@ typedef struct NodeC {
     int output;              /* ST_OUTPUT: the output it is */
     const char *adj_name;    /* its own adjoint variable, if it has one */
     int nsteps_to;           /* adjoint statements writing it */
+    int product;             /* a '+' whose product operand it computes in
+                                place (plan_fusion), else -1 */
+    int group_end;           /* the first node of a loop group: the node
+                                after its last (plan_groups), else 0 */
+    bool loop_scalar;        /* a group's local that lives in one iteration */
 } NodeC;
 
 typedef struct Emitter {
@@ -307,7 +312,8 @@ static const char *value_base(Emitter *e, int n)
 static const char *value_at(Emitter *e, int n, const char *idx)
 {
     const char *base = value_base(e, n);
-    return is_scalar(node_shape(e, n)) ? base : fmt(e, "%s[%s]", base, idx);
+    return is_scalar(node_shape(e, n)) || e->nodes[n].loop_scalar
+               ? base : fmt(e, "%s[%s]", base, idx);
 }
 
 /* A pointer to node N's first element, for the runtime's kernels. */
@@ -531,6 +537,32 @@ static void emit_reduce(Emitter *e, const Loop *outer, int nouter,
 
 /* ---- storage and naming ---- */
 
+typedef struct Mat {
+    long m, k, n;        /* A[m, k] @ B[k, n] */
+} Mat;
+
+static Mat matmul_dims(Emitter *e, const Node *node)
+{
+    Shape a = node_shape(e, node->args[0]), b = node_shape(e, node->args[1]);
+    bool ta = node->transposed & 1, tb = node->transposed & 2;
+    Mat d;
+    d.m = a.rank == 2 ? a.dim[ta ? 1 : 0] : 1;
+    d.k = a.rank == 2 ? a.dim[ta ? 0 : 1] : a.dim[0];
+    d.n = b.rank == 2 ? b.dim[tb ? 0 : 1] : 1;
+    return d;
+}
+
+/* Products smaller than this many multiply-adds stay inline loops, whose
+ * constant bounds the C compiler unrolls: a call would cost more than the
+ * work. */
+enum { GEMM_MIN_WORK = 64 };
+
+static bool use_gemm(Mat d)
+{
+    return d.m * d.n * d.k >= GEMM_MIN_WORK;
+}
+
+
 /* Where each node's value lives (see the top of the file) and how many
  * adjoint statements write it. */
 static void plan_storage(Emitter *e)
@@ -560,6 +592,61 @@ static void plan_storage(Emitter *e)
     }
     for (size_t s = 0; s < e->prog->nsteps; s++)
         e->nodes[e->prog->steps[s].to].nsteps_to++;
+    for (size_t i = 0; i < g->nnodes; i++)
+        e->nodes[i].product = -1;
+}
+
+/* The nodes whose values node I reads where it is computed: its operands,
+ * and those of the product it computes in place.  N gets their count. */
+static int reads_of(const Emitter *e, int i, int out[3])
+{
+    const Node *node = &e->g->nodes[i];
+    int n = 0;
+    for (int a = 0; a < op_info[node->op].arity; a++) {
+        int arg = node->args[a];
+        if (arg == e->nodes[i].product) {
+            out[n++] = e->g->nodes[arg].args[0];
+            out[n++] = e->g->nodes[arg].args[1];
+        } else {
+            out[n++] = arg;
+        }
+    }
+    return n;
+}
+
+/* A product plus a bias, 'X @ W + b', is one call: the sum's storage filled
+ * with the bias, then the product added to it (beta 1), with no temporary
+ * for the product and no second pass over it.  Only where the product is
+ * read by the sum alone and is a runtime call; its adjoint is the sum's
+ * (diff.c shares it). */
+static void plan_fusion(Emitter *e)
+{
+    const Graph *g = e->g;
+    int *readers = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *readers);
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *node = &g->nodes[i];
+        for (int a = 0; e->nodes[i].storage != ST_NONE && a < op_info[node->op].arity; a++)
+            readers[node->args[a]]++;
+    }
+    for (size_t k = 0; k < g->noutputs; k++)
+        readers[g->outputs[k].node]++;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const Node *node = &g->nodes[i];
+        if (node->op != OP_ADD || e->nodes[i].storage == ST_NONE)
+            continue;
+        for (int a = 0; a < 2; a++) {
+            int m = node->args[a];
+            const Node *prod = &g->nodes[m];
+            if (prod->op == OP_MATMUL && readers[m] == 1 && e->nodes[m].storage == ST_LOCAL &&
+                shape_equal(prod->shape, node->shape) && node->args[0] != node->args[1] &&
+                use_gemm(matmul_dims(e, prod))) {
+                e->nodes[i].product = m;
+                e->nodes[m].storage = ST_NONE;
+                break;
+            }
+        }
+    }
+    arena_reset(e->arena);
 }
 
 /* The names of the functions' parameters and of the generated code's own
@@ -687,10 +774,10 @@ static void plan_forward_parts(Emitter *e)
     split_parts(e, FN_FORWARD, n, counted, stmt);
     const int *part_of = e->parts[FN_FORWARD].part_of;
     for (int i = 0; i < n; i++) {
-        const Node *node = &g->nodes[i];
-        for (int a = 0; counted[i] && a < op_info[node->op].arity; a++) {
-            NodeC *c = &e->nodes[node->args[a]];
-            if (c->storage == ST_LOCAL && part_of[node->args[a]] != part_of[i])
+        int reads[3], nreads = counted[i] ? reads_of(e, i, reads) : 0;
+        for (int r = 0; r < nreads; r++) {
+            NodeC *c = &e->nodes[reads[r]];
+            if (c->storage == ST_LOCAL && part_of[reads[r]] != part_of[i])
                 c->storage = ST_TAPE;
         }
     }
@@ -758,6 +845,94 @@ static void name_parts(Emitter *e)
             e->part_name[fn][p] = cnames_claim(e->idents,
                                                fmt(e, "%s_%d", fn_name(e, (Fn)fn), p + 1));
     }
+}
+
+/* ---- loop groups ----
+ * Consecutive elementwise nodes over one flat frame of N elements run in
+ * one loop, each element computed before it is read; a sum of all the
+ * elements of one of them may end the loop.  A local that only the group
+ * reads is a scalar of one iteration, never an array. */
+
+/* Can node N join a group over N elements? */
+static bool groupable(const Emitter *e, int n, long size)
+{
+    const Node *node = &e->g->nodes[n];
+    const OpInfo *info = &op_info[node->op];
+    if (e->nodes[n].storage == ST_NONE || info->kind != OPK_ELEM || info->array_fwd ||
+        e->nodes[n].product >= 0 || is_scalar(node->shape) ||
+        shape_size(node->shape) != size)
+        return false;
+    for (int a = 0; a < info->arity; a++) {
+        Shape s = e->g->nodes[node->args[a]].shape;
+        if (!is_scalar(s) && !shape_equal(s, node->shape))
+            return false;
+    }
+    return true;
+}
+
+/* Does node N end a group whose members are MEMBER[k] == STAMP? */
+static bool group_sum(const Emitter *e, int n, const int *member, int stamp)
+{
+    const Node *node = &e->g->nodes[n];
+    return (node->op == OP_SUM || node->op == OP_MEAN) && node->axis < 0 &&
+           e->nodes[n].storage != ST_NONE && member[node->args[0]] == stamp;
+}
+
+static void plan_groups(Emitter *e)
+{
+    const Graph *g = e->g;
+    int n = (int)g->nnodes;
+    int *readers = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *readers);
+    int *inside = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *inside);
+    int *member = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *member);
+    bool *copied = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *copied);
+    for (int i = 0; i < n; i++) {
+        int reads[3], nreads = e->nodes[i].storage == ST_NONE ? 0 : reads_of(e, i, reads);
+        for (int r = 0; r < nreads; r++)
+            readers[reads[r]]++;
+    }
+    for (size_t k = 0; k < g->noutputs; k++) {
+        int node = g->outputs[k].node;
+        readers[node]++;
+        copied[node] |= !(e->nodes[node].storage == ST_OUTPUT &&
+                          e->nodes[node].output == (int)k);
+    }
+    const int *part_of = e->parts[FN_FORWARD].part_of;
+    for (int first = 0; first < n; first++) {
+        long size = shape_size(g->nodes[first].shape);
+        if (size < 2 || !groupable(e, first, size))
+            continue;
+        int stamp = first + 1, members = 0, end = first;
+        /* Members, and the nodes between them that emit nothing. */
+        for (int i = first; i < n && part_of[i] == part_of[first]; i++) {
+            if (groupable(e, i, size)) {
+                member[i] = stamp;
+                members++;
+                end = i + 1;
+            } else if (group_sum(e, i, member, stamp) && !copied[i]) {
+                end = i + 1;
+                members++;
+                break;
+            } else if (!((op_info[g->nodes[i].op].kind == OPK_LEAF ||
+                          e->nodes[i].storage == ST_NONE) && !copied[i])) {
+                break;
+            }
+        }
+        if (members < 2)
+            continue;
+        e->nodes[first].group_end = end;
+        for (int i = first; i < end; i++) {
+            int reads[3], nreads = reads_of(e, i, reads);
+            for (int r = 0; r < nreads; r++)
+                inside[reads[r]] += member[i] == stamp || i == end - 1;
+        }
+        for (int i = first; i < end; i++)
+            e->nodes[i].loop_scalar = member[i] == stamp &&
+                                      e->nodes[i].storage == ST_LOCAL &&
+                                      inside[i] == readers[i];
+        first = end - 1;
+    }
+    arena_reset(e->arena);
 }
 
 /* ---- local arrays ---- */
@@ -854,20 +1029,26 @@ static void plan_forward_locals(Emitter *e)
 {
     const Graph *g = e->g;
     long *last = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *last);
+    /* In a group every element is read in the same iteration as it is
+     * written, but an output's copy comes after the loop: arrays a group
+     * touches live to its end. */
+    long group_last = -1;
     for (size_t i = 0; i < g->nnodes; i++) {
-        const Node *node = &g->nodes[i];
-        last[i] = (long)i;
-        if (e->nodes[i].storage == ST_NONE)
-            continue;
-        for (int a = 0; a < op_info[node->op].arity; a++)
-            last[node->args[a]] = (long)i;
+        if (e->nodes[i].group_end)
+            group_last = e->nodes[i].group_end - 1;
+        long at = (long)i <= group_last ? group_last : (long)i;
+        last[i] = at;
+        int reads[3], nreads = e->nodes[i].storage == ST_NONE ? 0 : reads_of(e, (int)i, reads);
+        for (int r = 0; r < nreads; r++)
+            last[reads[r]] = at;
     }
     Lifetime *life = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *life);
     int *node = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *node);
     const char **name = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *name);
     int n = 0;
     for (size_t i = 0; i < g->nnodes; i++) {
-        if (e->nodes[i].storage != ST_LOCAL || is_scalar(g->nodes[i].shape))
+        if (e->nodes[i].storage != ST_LOCAL || is_scalar(g->nodes[i].shape) ||
+            e->nodes[i].loop_scalar)
             continue;
         life[n] = (Lifetime){ (long)i, last[i], shape_size(g->nodes[i].shape) };
         node[n] = (int)i;
@@ -1182,10 +1363,16 @@ static const char *expand_at(Emitter *e, const Frame *f, int n, const char *tmpl
     return expand(e, tmpl, a0, a1, self, g);
 }
 
+static void fwd_product_plus(Emitter *e, int n);
+
 static void fwd_elem(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     const OpInfo *info = &op_info[node->op];
+    if (e->nodes[n].product >= 0) {
+        fwd_product_plus(e, n);
+        return;
+    }
     Shape others[2];
     for (int a = 0; a < info->arity; a++)
         others[a] = node_shape(e, node->args[a]);
@@ -1267,21 +1454,6 @@ typedef struct StructEmitter {
 
 static const StructEmitter struct_emitters[OP_COUNT];
 
-typedef struct Mat {
-    long m, k, n;        /* A[m, k] @ B[k, n] */
-} Mat;
-
-static Mat matmul_dims(Emitter *e, const Node *node)
-{
-    Shape a = node_shape(e, node->args[0]), b = node_shape(e, node->args[1]);
-    bool ta = node->transposed & 1, tb = node->transposed & 2;
-    Mat d;
-    d.m = a.rank == 2 ? a.dim[ta ? 1 : 0] : 1;
-    d.k = a.rank == 2 ? a.dim[ta ? 0 : 1] : a.dim[0];
-    d.n = b.rank == 2 ? b.dim[tb ? 0 : 1] : 1;
-    return d;
-}
-
 /* The index of A[i, k] and of B[k, j] in C = A @ B, where an operand read
  * transposed is stored as [k, m] or [n, k]. */
 static const char *matmul_a_index(Emitter *e, const Node *node, Mat d, const char *i,
@@ -1294,16 +1466,6 @@ static const char *matmul_b_index(Emitter *e, const Node *node, Mat d, const cha
                                   const char *j)
 {
     return node->transposed & 2 ? index2(e, j, k, d.k) : index2(e, k, j, d.n);
-}
-
-/* Products smaller than this many multiply-adds stay inline loops, whose
- * constant bounds the C compiler unrolls: a call would cost more than the
- * work. */
-enum { GEMM_MIN_WORK = 64 };
-
-static bool use_gemm(Mat d)
-{
-    return d.m * d.n * d.k >= GEMM_MIN_WORK;
 }
 
 /* One runtime product, C = op(A) op(B), or C += op(A) op(B) when not
@@ -1336,6 +1498,26 @@ static void fwd_matmul(Emitter *e, int n)
                            value_at(e, node->args[1], matmul_b_index(e, node, d, k, j)));
     emit_reduce(e, outer, 2, inner, 1, term, value_lhs(e, n, index2(e, i, j, d.n)),
                 true, 1);
+}
+
+/* N = P + b where P is a product computed in place (plan_fusion): N
+ * filled with b, broadcast, then P added to it. */
+static void fwd_product_plus(Emitter *e, int n)
+{
+    const Node *node = &e->g->nodes[n];
+    int p = e->nodes[n].product;
+    int b = node->args[node->args[0] == p ? 1 : 0];
+    const Node *prod = &e->g->nodes[p];
+    Shape bs = node_shape(e, b);
+    if (e->nodes[n].storage == ST_LOCAL)
+        declare_local(e, n, e->nodes[n].name, node->shape);
+    Frame f = frame_for(e, node->shape, &bs, 1);
+    emit_nest(e, f.loops, 2,
+              fmt(e, "%s = %s;", value_lhs(e, n, frame_at(e, &f, n)),
+                  value_at(e, b, frame_at(e, &f, b))), false);
+    emit_gemm(e, prod->transposed & 1, prod->transposed & 2, matmul_dims(e, prod),
+              value_ptr(e, prod->args[0]), value_ptr(e, prod->args[1]), value_ptr(e, n),
+              false);
 }
 
 /* The adjoints as products, with A stored as op(A) or op(A)^T and B alike:
@@ -1642,6 +1824,60 @@ static void fwd_node(Emitter *e, int i, const int *first_output, const int *next
     arena_reset(e->arena);
 }
 
+/* The group of nodes FIRST..END-1 (plan_groups) in one loop. */
+static void fwd_group(Emitter *e, int first, int end, const int *first_output,
+                      const int *next_output)
+{
+    const Graph *g = e->g;
+    const Node *last = &g->nodes[end - 1];
+    bool sum = last->op == OP_SUM || last->op == OP_MEAN;
+    long size = shape_size(g->nodes[first].shape);
+    Frame f = frame_for(e, g->nodes[first].shape, NULL, 0);
+    Buf body, loop_body;
+    buf_init(&body, e->arena);
+    buf_init(&loop_body, e->arena);
+    for (int i = first; i < end; i++) {
+        const Node *node = &g->nodes[i];
+        if (op_info[node->op].kind == OPK_LEAF || e->nodes[i].storage == ST_NONE)
+            continue;
+        comment_stmt(e, node->stmt);
+        if (sum && i == end - 1) {
+            if (e->nodes[i].storage == ST_LOCAL)
+                declare_local(e, i, e->nodes[i].name, node->shape);
+            buf_printf(&loop_body, "%s += %s;\n", e->acc, value_at(e, node->args[0], f.flat));
+            continue;
+        }
+        const char *rhs = expand_at(e, &f, i, op_info[node->op].fwd);
+        if (e->nodes[i].loop_scalar) {
+            buf_printf(&loop_body, "const " REAL " %s = %s;\n", e->nodes[i].name, rhs);
+            continue;
+        }
+        if (e->nodes[i].storage == ST_LOCAL)
+            declare_local(e, i, e->nodes[i].name, node->shape);
+        buf_printf(&loop_body, "%s = %s;\n", value_lhs(e, i, f.flat), rhs);
+    }
+    loop_body.data[--loop_body.len] = '\0';
+    if (sum) {
+        buf_printf(&body, REAL " %s = 0.0;\n", e->acc);
+        write_nest(&body, 0, f.loops, 1, loop_body.data, false);
+        long div = last->op == OP_MEAN ? size : 1;
+        buf_printf(&body, "%s = %s;", value_lhs(e, end - 1, "0"),
+                   div > 1 ? fmt(e, "%s / %ld", e->acc, div) : e->acc);
+        emit_nest(e, NULL, 0, body.data, true);
+    } else {
+        emit_nest(e, f.loops, 1, loop_body.data, false);
+    }
+    for (int i = first; i < end; i++)
+        for (int k = first_output[i]; k >= 0; k = next_output[k]) {
+            if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
+                continue;
+            comment_stmt(e, g->outputs[k].stmt);
+            use(e, slot_output(e, k));
+            emit_copy(e, e->output_name[k], true, i, g->nodes[i].shape);
+        }
+    arena_reset(e->arena);
+}
+
 static void emit_forward(Emitter *e, Buf *out)
 {
     const Graph *g = e->g;
@@ -1659,8 +1895,14 @@ static void emit_forward(Emitter *e, Buf *out)
     for (int p = 0; p < parts->n; p++) {
         Buf body;
         begin_body(e, &body, FN_FORWARD, p);
-        for (int i = parts->start[p]; i < parts->start[p + 1]; i++)
-            fwd_node(e, i, first_output, next_output);
+        for (int i = parts->start[p]; i < parts->start[p + 1]; i++) {
+            if (e->nodes[i].group_end) {
+                fwd_group(e, i, e->nodes[i].group_end, first_output, next_output);
+                i = e->nodes[i].group_end - 1;
+            } else {
+                fwd_node(e, i, first_output, next_output);
+            }
+        }
         end_body(e, out, &body);
         if (p + 1 < parts->n)
             buf_putc(out, '\n');
@@ -1947,11 +2189,13 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.arena = arena_new();
     e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
     plan_storage(&e);
+    plan_fusion(&e);
     plan_forward_parts(&e);
     plan_backward_parts(&e);
     name_parameters(&e);
     name_values(&e);
     name_parts(&e);
+    plan_groups(&e);
     plan_arrays(&e);
     e.has_grad = graph->noutputs == 1 && is_scalar(node_shape(&e, graph->outputs[0].node));
 

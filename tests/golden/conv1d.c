@@ -14,15 +14,13 @@ void conv1d_forward(conv1d_tape *tape, const double *restrict target, const doub
         y[i] = acc;
     }
     /* line 8: output loss = sum((y - target)^2) */
-    for (int i = 0; i < 16; i++)
-        tape->t1[i] = y[i] - target[i];
-    double *const t2 = y;
-    for (int i = 0; i < 16; i++)
-        t2[i] = tape->t1[i] * tape->t1[i];
     {
         double acc = 0.0;
-        for (int i = 0; i < 16; i++)
-            acc += t2[i];
+        for (int i = 0; i < 16; i++) {
+            tape->t1[i] = y[i] - target[i];
+            const double t2 = tape->t1[i] * tape->t1[i];
+            acc += t2;
+        }
         *loss = acc;
     }
 }

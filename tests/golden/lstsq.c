@@ -13,16 +13,14 @@ void lstsq_forward(lstsq_tape *tape, const double *restrict Phi, const double *r
             acc += Phi[i * 3 + k] * theta[k];
         t1[i] = acc;
     }
-    for (int i = 0; i < 6; i++)
-        tape->e[i] = y[i] - t1[i];
     /* line 6: output L = sum(e^2) */
-    double *const t2 = t1;
-    for (int i = 0; i < 6; i++)
-        t2[i] = tape->e[i] * tape->e[i];
     {
         double acc = 0.0;
-        for (int i = 0; i < 6; i++)
-            acc += t2[i];
+        for (int i = 0; i < 6; i++) {
+            tape->e[i] = y[i] - t1[i];
+            const double t2 = tape->e[i] * tape->e[i];
+            acc += t2;
+        }
         *L = acc;
     }
 }

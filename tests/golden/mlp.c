@@ -40,15 +40,13 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
     double *const a3 = t5;
     gradrt_sigmoid_array(2, tape->t6, a3);
     /* line 9: output J = sum((y - a3)^2) */
-    for (int i = 0; i < 2; i++)
-        tape->t7[i] = y[i] - a3[i];
-    double *const t8 = t5;
-    for (int i = 0; i < 2; i++)
-        t8[i] = tape->t7[i] * tape->t7[i];
     {
         double acc = 0.0;
-        for (int i = 0; i < 2; i++)
-            acc += t8[i];
+        for (int i = 0; i < 2; i++) {
+            tape->t7[i] = y[i] - a3[i];
+            const double t8 = tape->t7[i] * tape->t7[i];
+            acc += t8;
+        }
         *J = acc;
     }
 }

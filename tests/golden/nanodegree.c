@@ -12,16 +12,14 @@ void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const d
     double yhat[16];
     gradrt_gemm(0, 0, 16, 1, 4, tape->a, 4, W2, 1, 0.0, yhat, 1);
     /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
-    for (int i = 0; i < 16; i++)
-        tape->t2[i] = y[i] - yhat[i];
-    double *const t3 = yhat;
-    for (int i = 0; i < 16; i++)
-        t3[i] = tape->t2[i] * tape->t2[i];
     double t4;
     {
         double acc = 0.0;
-        for (int i = 0; i < 16; i++)
-            acc += t3[i];
+        for (int i = 0; i < 16; i++) {
+            tape->t2[i] = y[i] - yhat[i];
+            const double t3 = tape->t2[i] * tape->t2[i];
+            acc += t3;
+        }
         t4 = acc;
     }
     *E = t4 / 32.0;

@@ -6,21 +6,19 @@
 void softmax_forward(softmax_tape *tape, const double *restrict X, const double *restrict Y, const double *restrict W, const double *restrict b, double *restrict loss)
 {
     /* line 5: output loss = -sum(Y * log_softmax(X @ W + b)) / 32 */
-    double t1[320];
-    gradrt_gemm(0, 0, 32, 10, 64, X, 64, W, 10, 0.0, t1, 10);
     for (int i = 0; i < 32; i++)
         for (int j = 0; j < 10; j++)
-            tape->t2[i * 10 + j] = t1[i * 10 + j] + b[j];
-    double *const t3 = t1;
+            tape->t2[i * 10 + j] = b[j];
+    gradrt_gemm(0, 0, 32, 10, 64, X, 64, W, 10, 1.0, tape->t2, 10);
+    double t3[320];
     gradrt_log_softmax(32, 10, tape->t2, t3);
-    double t4[320];
-    for (int i = 0; i < 320; i++)
-        t4[i] = Y[i] * t3[i];
     double t5;
     {
         double acc = 0.0;
-        for (int i = 0; i < 320; i++)
-            acc += t4[i];
+        for (int i = 0; i < 320; i++) {
+            const double t4 = Y[i] * t3[i];
+            acc += t4;
+        }
         t5 = acc;
     }
     const double t6 = -t5;

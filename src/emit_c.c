@@ -1691,20 +1691,43 @@ static const char *shifted(Emitter *e, const char *a, const char *b, long r)
     return plus(e, fmt(e, "%s + %s", a, b), -r);
 }
 
-/* y[i] = sum_j x[i + j - r] h[j], r = (k - 1) / 2, zero outside x: the
- * loop bounds skip the padding instead of testing it per term. */
+/* The rows of a convolution, i in [0, len), each the sum over the kernel
+ * of TERM: the interior, where the whole kernel is inside the signal, with
+ * the kernel's constant bounds (a loop the C compiler unrolls), and the
+ * edges with EDGE_START and EDGE_COND, which skip the padding instead of
+ * testing it per term. */
+static void emit_conv_rows(Emitter *e, long len, long k, long r, const char *edge_start,
+                           const char *edge_cond, const char *term, const char *lhs,
+                           bool first)
+{
+    const char *i = e->var_i, *j = e->var_j;
+    Loop inner[1] = { { j, NULL, NULL, k } };
+    Loop edge[1] = { { j, edge_start, edge_cond, k } };
+    if (r == 0 || len <= 2 * r) {
+        Loop all[1] = { { i, NULL, NULL, len } };
+        emit_reduce(e, all, 1, r ? edge : inner, 1, term, lhs, first, 1);
+        return;
+    }
+    Loop head[1] = { { i, NULL, fmt(e, "%s < %ld", i, r), len } };
+    Loop body[1] = { { i, fmt(e, "%ld", r), fmt(e, "%s < %ld", i, len - r), len } };
+    Loop tail[1] = { { i, fmt(e, "%ld", len - r), NULL, len } };
+    emit_reduce(e, head, 1, edge, 1, term, lhs, first, 1);
+    emit_reduce(e, body, 1, inner, 1, term, lhs, first, 1);
+    emit_reduce(e, tail, 1, edge, 1, term, lhs, first, 1);
+}
+
+/* y[i] = sum_j x[i + j - r] h[j], r = (k - 1) / 2, zero outside x. */
 static void fwd_conv1d(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     long len = node->shape.dim[0], k = node_shape(e, node->args[1]).dim[0];
     long r = (k - 1) / 2;
     const char *i = e->var_i, *j = e->var_j;
-    Loop outer[1] = { { i, NULL, NULL, len } };
-    Loop inner[1] = { { j, r ? fmt(e, "%s < %ld ? %ld - %s : 0", i, r, r, i) : NULL,
-                        fmt(e, "%s < %ld && %s < %ld", j, k, shifted(e, i, j, r), len), k } };
     const char *term = fmt(e, "%s * %s", value_at(e, node->args[0], shifted(e, i, j, r)),
                            value_at(e, node->args[1], j));
-    emit_reduce(e, outer, 1, inner, 1, term, value_lhs(e, n, i), true, 1);
+    emit_conv_rows(e, len, k, r, r ? fmt(e, "%s < %ld ? %ld - %s : 0", i, r, r, i) : NULL,
+                   fmt(e, "%s < %ld && %s < %ld", j, k, shifted(e, i, j, r), len), term,
+                   value_lhs(e, n, i), true);
 }
 
 static void adj_conv1d(Emitter *e, const Adjoint *a)
@@ -1717,13 +1740,11 @@ static void adj_conv1d(Emitter *e, const Adjoint *a)
         /* dx[i] = sum_j dy[i - j + r] h[j]: the flipped kernel */
         const char *y = plus(e, fmt(e, "%s - %s", i, j), r);
         long last = len - r - 1;   /* the largest i whose j starts at 0 */
-        Loop outer[1] = { { i, NULL, NULL, len } };
-        Loop inner[1] = {
-            { j, fmt(e, "%s > %ld ? %s : 0", i, last, plus(e, i, -last)),
-              fmt(e, "%s < %ld && %s <= %s", j, k, j, plus(e, i, r)), k } };
         const char *term = fmt(e, "%s * %s", adj_at(e, a->from, y),
                                value_at(e, node->args[1], j));
-        emit_reduce(e, outer, 1, inner, 1, term, adj_lhs(e, a->to, i), a->first, 1);
+        emit_conv_rows(e, len, k, r, fmt(e, "%s > %ld ? %s : 0", i, last, plus(e, i, -last)),
+                       fmt(e, "%s < %ld && %s <= %s", j, k, j, plus(e, i, r)), term,
+                       adj_lhs(e, a->to, i), a->first);
     } else {
         /* dh[j] = sum_i dy[i] x[i + j - r] */
         Loop outer[1] = { { j, NULL, NULL, k } };

@@ -7,7 +7,19 @@ void conv1d_forward(conv1d_tape *tape, const double *restrict target, const doub
 {
     /* line 7: y = conv1d(x, h) */
     double y[16];
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 1; i++) {
+        double acc = 0.0;
+        for (int j = i < 1 ? 1 - i : 0; j < 3 && i + j - 1 < 16; j++)
+            acc += x[i + j - 1] * h[j];
+        y[i] = acc;
+    }
+    for (int i = 1; i < 15; i++) {
+        double acc = 0.0;
+        for (int j = 0; j < 3; j++)
+            acc += x[i + j - 1] * h[j];
+        y[i] = acc;
+    }
+    for (int i = 15; i < 16; i++) {
         double acc = 0.0;
         for (int j = i < 1 ? 1 - i : 0; j < 3 && i + j - 1 < 16; j++)
             acc += x[i + j - 1] * h[j];
@@ -33,7 +45,19 @@ void conv1d_backward(const conv1d_tape *tape, const double *restrict target, con
     for (int i = 0; i < 16; i++)
         d_t1[i] = seed_loss * (2 * tape->t1[i]);
     /* line 7: y = conv1d(x, h) */
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 1; i++) {
+        double acc = 0.0;
+        for (int j = i > 14 ? i - 14 : 0; j < 3 && j <= i + 1; j++)
+            acc += d_t1[i - j + 1] * h[j];
+        grad_x[i] = acc;
+    }
+    for (int i = 1; i < 15; i++) {
+        double acc = 0.0;
+        for (int j = 0; j < 3; j++)
+            acc += d_t1[i - j + 1] * h[j];
+        grad_x[i] = acc;
+    }
+    for (int i = 15; i < 16; i++) {
         double acc = 0.0;
         for (int j = i > 14 ? i - 14 : 0; j < 3 && j <= i + 1; j++)
             acc += d_t1[i - j + 1] * h[j];

@@ -38,6 +38,23 @@ double gradrt_softplus(double x)
     return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
 }
 
+/* The value and the derivative from one exp, each bit for bit what
+ * gradrt_sigmoid and gradrt_sigmoid_deriv (gradrt_softplus and
+ * gradrt_sigmoid) give. */
+double gradrt_sigmoid_with_deriv(double x, double *deriv)
+{
+    double z = exp(-fabs(x));
+    *deriv = z / ((1 + z) * (1 + z));
+    return (x >= 0 ? 1 : z) / (1 + z);
+}
+
+double gradrt_softplus_with_deriv(double x, double *deriv)
+{
+    double z = exp(-fabs(x));
+    *deriv = (x >= 0 ? 1 : z) / (1 + z);
+    return (x > 0 ? x : 0) + log1p(z);
+}
+
 /* The row's maximum, or NaN if the row holds one: a comparison alone
  * would skip it. */
 static double row_max(int n, const double *x)

@@ -40,6 +40,13 @@ double gradrt_tanh_deriv(double x);
 /* log(1 + exp(x)), exact to rounding for large |x|. */
 double gradrt_softplus(double x);
 
+/* The value, and the derivative in *DERIV, from one exp: what the forward
+ * pass stores for the backward pass.  sigmoid and softplus give bit for bit
+ * what the functions above give, tanh what gradrt_tanh_and_deriv gives. */
+double gradrt_sigmoid_with_deriv(double x, double *deriv);
+double gradrt_softplus_with_deriv(double x, double *deriv);
+double gradrt_tanh_with_deriv(double x, double *deriv);
+
 /* Rows: m is the row maximum, and every kernel subtracts it before
  * exponentiating.  A row holding NaN gives NaN throughout.  A row whose
  * maximum is +inf (or that is all -inf) is the limit of rows whose largest
@@ -108,6 +115,8 @@ void gradrt_tanh_array(int n, const double *x, double *y);
 void gradrt_tanh_deriv_array(int n, const double *x, double *y);
 /* t = tanh(x) and dt = tanh'(x), from one exp per element. */
 void gradrt_tanh_and_deriv(int n, const double *x, double *t, double *dt);
+/* y = softplus(x) and dy = softplus'(x) = sigmoid(x), likewise. */
+void gradrt_softplus_and_deriv(int n, const double *x, double *y, double *dy);
 
 /* Backward: dx = dy * f'(x) from the argument x, added into dx when
  * ACCUMULATE is nonzero (as the row kernels do).  softplus' is sigmoid. */

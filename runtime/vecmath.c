@@ -174,7 +174,7 @@ static inline double tanh_of(double x, double z, double zm1)
 }
 
 typedef enum Kernel {
-    EXP, SIGMOID, SIGMOID_DERIV, SIGMOID_PAIR, SOFTPLUS,
+    EXP, SIGMOID, SIGMOID_DERIV, SIGMOID_PAIR, SOFTPLUS, SOFTPLUS_PAIR,
     TANH, TANH_DERIV, TANH_PAIR
 } Kernel;
 
@@ -208,6 +208,13 @@ CPU_CLONES static void run_block(Kernel f, const double *x,
         for (int j = 0; j < BLOCK; j++)
             y[j] = (x[j] > 0 ? x[j] : 0)
                    + log1p_unit(exp_elem(-fabs(x[j]), &m));
+        break;
+    case SOFTPLUS_PAIR:
+        for (int j = 0; j < BLOCK; j++) {
+            double z = exp_elem(-fabs(x[j]), &m);
+            y[j] = (x[j] > 0 ? x[j] : 0) + log1p_unit(z);
+            d[j] = sigmoid_of(x[j], z);
+        }
         break;
     case TANH:
         for (int j = 0; j < BLOCK; j++) {
@@ -349,4 +356,18 @@ void gradrt_sigmoid_and_deriv(int n, const double *x, double *s, double *ds)
 void gradrt_tanh_and_deriv(int n, const double *x, double *t, double *dt)
 {
     map_pair(TANH_PAIR, n, x, t, dt);
+}
+
+void gradrt_softplus_and_deriv(int n, const double *x, double *y, double *dy)
+{
+    map_pair(SOFTPLUS_PAIR, n, x, y, dy);
+}
+
+/* The scalar form: tanh and its derivative from one exp, with the array
+ * kernel's formulas (libm's tanh and an exp would be two). */
+double gradrt_tanh_with_deriv(double x, double *deriv)
+{
+    double m, z = exp_elem(-2 * fabs(x), &m);
+    *deriv = tanh_deriv_of(z);
+    return tanh_of(x, z, m);
 }

@@ -63,6 +63,7 @@ int diff(const Graph *g, AdjointProgram *prog, Arena *arena)
     prog->adj_node = arena_alloc(arena, (n + 1) * sizeof *prog->adj_node);
     prog->adj_seed = arena_alloc(arena, (n + 1) * sizeof *prog->adj_seed);
     prog->on_tape = arena_alloc(arena, (n + 1) * sizeof *prog->on_tape);
+    prog->tape_deriv = arena_alloc(arena, (n + 1) * sizeof *prog->tape_deriv);
     int *ncontrib = arena_alloc(arena, (n + 1) * sizeof *ncontrib);
 
     /* Every contribution, in execution order. */
@@ -119,6 +120,8 @@ int diff(const Graph *g, AdjointProgram *prog, Arena *arena)
             prog->on_tape[from->args[1]] = true;
         if (reads & READS_SELF)
             prog->on_tape[a->from] = true;
+        if (reads & READS_DERIV)
+            prog->tape_deriv[a->from] = true;
     }
     /* Arguments and constants are at hand in the backward pass. */
     for (size_t i = 0; i < n; i++)
@@ -146,5 +149,7 @@ void adjoint_dump(const Graph *g, const AdjointProgram *prog, FILE *out)
             fprintf(out, "d n%zu is d n%d\n", i, prog->adj_node[i]);
         if (prog->on_tape[i])
             fprintf(out, "tape n%zu\n", i);
+        if (prog->tape_deriv[i])
+            fprintf(out, "tape n%zu derivative\n", i);
     }
 }

@@ -64,6 +64,7 @@ typedef struct NodeC {
     const char *name;        /* local, member, parameter or literal */
     int output;              /* ST_OUTPUT: the output it is */
     const char *adj_name;    /* its own adjoint variable, if it has one */
+    const char *deriv_name;  /* the tape member of its stored derivative */
     int nsteps_to;           /* adjoint statements writing it */
     int product;             /* a '+' whose product operand it computes in
                                 place (plan_fusion), else -1 */
@@ -339,6 +340,22 @@ static const char *value_lhs(Emitter *e, int n, const char *idx)
     return value_at(e, n, idx);
 }
 
+/* The derivative node N's forward pass stored, all of it or element IDX
+ * (scalars ignore IDX). */
+static const char *deriv_base(Emitter *e, int n)
+{
+    if (!e->prog->tape_deriv[n])
+        die("internal error: n%d reads a derivative diff.c did not store", n);
+    use(e, slot_tape(e));
+    return fmt(e, "%s->%s", e->tape, e->nodes[n].deriv_name);
+}
+
+static const char *deriv_at(Emitter *e, int n, const char *idx)
+{
+    const char *d = deriv_base(e, n);
+    return is_scalar(node_shape(e, n)) ? d : fmt(e, "%s[%s]", d, idx);
+}
+
 /* The adjoint variable node N uses: a seed, a gradient buffer or a local. */
 static const char *adj_base(Emitter *e, int n, bool *is_pointer)
 {
@@ -398,9 +415,11 @@ static const char *adj_ptr(Emitter *e, int n)
     return adj_is_scalar(e, n) && !ptr ? fmt(e, "&%s", base) : base;
 }
 
-/* Expands a template: %0 %1 operands, %= the node, %g its adjoint. */
+/* Expands a template: %0 %1 operands, %= the node, %d its stored
+ * derivative, %g its adjoint. */
 static const char *expand(Emitter *e, const char *tmpl, const char *a0,
-                          const char *a1, const char *self, const char *g)
+                          const char *a1, const char *self, const char *d,
+                          const char *g)
 {
     Buf out;
     buf_init(&out, e->arena);
@@ -413,6 +432,7 @@ static const char *expand(Emitter *e, const char *tmpl, const char *a0,
         case '0': buf_puts(&out, a0); break;
         case '1': buf_puts(&out, a1); break;
         case '=': buf_puts(&out, self); break;
+        case 'd': buf_puts(&out, d); break;
         case 'g': buf_puts(&out, g); break;
         default: UNREACHABLE();
         }
@@ -711,6 +731,8 @@ static void name_values(Emitter *e)
         case ST_LOCAL: c->name = cnames_claim(e->idents, pref); break;
         case ST_NONE: break;
         }
+        if (e->prog->tape_deriv[i])
+            c->deriv_name = cnames_claim(e->members, fmt(e, "%s_deriv", pref));
     }
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *node = &g->nodes[i];
@@ -1359,8 +1381,9 @@ static const char *expand_at(Emitter *e, const Frame *f, int n, const char *tmpl
     const char *a1 = reads & READS_ARG1
                          ? value_at(e, node->args[1], frame_at(e, f, node->args[1])) : "";
     const char *self = reads & READS_SELF ? value_at(e, n, frame_at(e, f, n)) : "";
+    const char *d = reads & READS_DERIV ? deriv_at(e, n, frame_at(e, f, n)) : "";
     const char *g = strstr(tmpl, "%g") ? adj_at(e, n, frame_at(e, f, n)) : "";
-    return expand(e, tmpl, a0, a1, self, g);
+    return expand(e, tmpl, a0, a1, self, d, g);
 }
 
 static void fwd_product_plus(Emitter *e, int n);
@@ -1376,15 +1399,24 @@ static void fwd_elem(Emitter *e, int n)
     Shape others[2];
     for (int a = 0; a < info->arity; a++)
         others[a] = node_shape(e, node->args[a]);
+    bool deriv = e->prog->tape_deriv[n];
     if (info->array_fwd && !is_scalar(node->shape)) {
         if (e->nodes[n].storage == ST_LOCAL)
             declare_local(e, n, e->nodes[n].name, node->shape);
-        emit_line(e, fmt(e, "%s(%ld, %s, %s);", info->array_fwd, shape_size(node->shape),
-                         value_ptr(e, node->args[0]), value_ptr(e, n)));
+        if (deriv)
+            emit_line(e, fmt(e, "%s(%ld, %s, %s, %s);", info->array_fwd_deriv,
+                             shape_size(node->shape), value_ptr(e, node->args[0]),
+                             value_ptr(e, n), deriv_base(e, n)));
+        else
+            emit_line(e, fmt(e, "%s(%ld, %s, %s);", info->array_fwd, shape_size(node->shape),
+                             value_ptr(e, node->args[0]), value_ptr(e, n)));
         return;
     }
     Frame f = frame_for(e, node->shape, others, info->arity);
-    const char *rhs = expand_at(e, &f, n, info->fwd);
+    /* A scalar's value and stored derivative from one call. */
+    const char *rhs = deriv ? fmt(e, "%s(%s, &%s)", info->fwd_deriv,
+                                  value_at(e, node->args[0], "0"), deriv_at(e, n, "0"))
+                            : expand_at(e, &f, n, info->fwd);
     if (is_scalar(node->shape) && e->nodes[n].storage == ST_LOCAL) {
         emit_line(e, fmt(e, "const " REAL " %s = %s;", e->nodes[n].name, rhs));
         return;
@@ -1402,14 +1434,6 @@ static void adj_elem(Emitter *e, const Adjoint *a)
     const Node *node = &e->g->nodes[a->from];
     const OpInfo *info = &op_info[node->op];
     Shape R = node->shape, A = node_shape(e, a->to);
-    /* A whole array's adjoint in one call of the runtime's kernel. */
-    if (info->array_adj && !is_scalar(R) && adj_is_whole(e, a->from) &&
-        adj_is_whole(e, a->to)) {
-        emit_line(e, fmt(e, "%s(%ld, %s, %s, %s, %d);", info->array_adj, shape_size(R),
-                         value_ptr(e, node->args[0]), adj_ptr(e, a->from),
-                         adj_ptr(e, a->to), a->first ? 0 : 1));
-        return;
-    }
     Shape others[2] = { node_shape(e, node->args[0]), A };
     if (info->arity > 1)
         others[0] = node_shape(e, node->args[1 - a->arg]);
@@ -2106,6 +2130,14 @@ static void emit_grad(Emitter *e, Buf *out)
 
 /* ---- the header ---- */
 
+static void tape_member(Buf *h, const char *name, Shape s)
+{
+    if (is_scalar(s))
+        buf_printf(h, "    " REAL " %s;", name);
+    else
+        buf_printf(h, "    " REAL " %s[%ld];", name, shape_size(s));
+}
+
 static void emit_tape_struct(Emitter *e, Buf *h)
 {
     const Graph *g = e->g;
@@ -2118,17 +2150,18 @@ static void emit_tape_struct(Emitter *e, Buf *h)
                fn_name(e, FN_BACKWARD), e->tape_type);
     bool any = false;
     for (size_t i = 0; i < g->nnodes; i++) {
-        if (e->nodes[i].storage != ST_TAPE)
-            continue;
-        any = true;
         const Node *n = &g->nodes[i];
-        if (is_scalar(n->shape))
-            buf_printf(h, "    " REAL " %s;", e->nodes[i].name);
-        else
-            buf_printf(h, "    " REAL " %s[%ld];", e->nodes[i].name, shape_size(n->shape));
         /* Shortened: a long statement has many temporaries on the tape, and
          * the header must stay linear in the model. */
-        buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
+        if (e->nodes[i].storage == ST_TAPE) {
+            tape_member(h, e->nodes[i].name, n->shape);
+            buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
+        }
+        if (e->nodes[i].deriv_name) {
+            tape_member(h, e->nodes[i].deriv_name, n->shape);
+            buf_printf(h, " /* %s' at %s */\n", op_info[n->op].name, stmt_brief(e, n->stmt));
+        }
+        any |= e->nodes[i].storage == ST_TAPE || e->nodes[i].deriv_name;
     }
     if (e->work_size)
         buf_printf(h, "    " REAL " %s[%ld]; /* scratch: temporaries of both passes */\n",

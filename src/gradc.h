@@ -140,7 +140,7 @@ const char *shape_str(Arena *arena, Shape s);
 
 typedef enum Op {
 #define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1, \
-           array_fwd, array_adj) OP_##id,
+           deriv, fwd_deriv, array_fwd, array_fwd_deriv) OP_##id,
 #include "ops.def"
 #undef OP
     OP_COUNT
@@ -171,10 +171,12 @@ typedef enum OpFlag {
 #define READS_ARG0 1u
 #define READS_ARG1 2u
 #define READS_SELF 4u
+#define READS_DERIV 8u   /* the derivative the forward pass stored */
 
 /* Templates are C expressions: %0 %1 stand for the operands, %= for the
- * node's own value and %g for its incoming adjoint; an adjoint template is
- * the contribution to that operand's adjoint. */
+ * node's own value, %d for the derivative the forward pass stored, and %g
+ * for its incoming adjoint; an adjoint template is the contribution to
+ * that operand's adjoint. */
 typedef struct OpInfo {
     const char *name;     /* source spelling: "+", "exp", ... */
     int arity;
@@ -184,8 +186,12 @@ typedef struct OpInfo {
     const char *fwd;      /* OPK_ELEM: the templates */
     const char *adj[2];
     unsigned reads[2];    /* OPK_STRUCT: READS_ bits of each adjoint */
-    const char *array_fwd; /* ELEM_ARRAY: the runtime's kernels over arrays */
-    const char *array_adj;
+    /* ELEM_ARRAY: the derivative's template, and the runtime's functions:
+     * value and derivative of a scalar, value of an array, and both */
+    const char *deriv;
+    const char *fwd_deriv;
+    const char *array_fwd;
+    const char *array_fwd_deriv;
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
@@ -363,8 +369,10 @@ typedef struct AdjointProgram {
      * node shares when its one contribution is an exact copy. */
     int *adj_node;
     int *adj_seed;
-    /* per node: the backward pass reads its forward value */
+    /* per node: the backward pass reads its forward value, or the
+     * derivative the forward pass computes with it (READS_DERIV) */
     bool *on_tape;
+    bool *tape_deriv;
 } AdjointProgram;
 
 int diff(const Graph *graph, AdjointProgram *prog, Arena *arena);

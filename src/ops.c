@@ -5,9 +5,9 @@
 
 const OpInfo op_info[OP_COUNT] = {
 #define OP(id, name, arity, kind, shape, flags, fwd, adj0, adj1, reads0, reads1, \
-           array_fwd, array_adj) \
+           deriv, fwd_deriv, array_fwd, array_fwd_deriv) \
     [OP_##id] = { name, arity, OPK_##kind, SHAPE_##shape, flags, fwd, { adj0, adj1 }, \
-                  { reads0, reads1 }, array_fwd, array_adj },
+                  { reads0, reads1 }, deriv, fwd_deriv, array_fwd, array_fwd_deriv },
 #include "ops.def"
 #undef OP
 };
@@ -37,6 +37,8 @@ unsigned op_template_reads(const char *tmpl)
             reads |= READS_ARG1;
         else if (*s == '=')
             reads |= READS_SELF;
+        else if (*s == 'd')
+            reads |= READS_DERIV;
     }
     return reads;
 }

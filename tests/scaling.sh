@@ -2,7 +2,7 @@
 # scaling.sh: the generated code for a 784-H-10 network over a batch of B
 # compiles warning-free, and its tape and code grow linearly with the
 # model: the tape holds exactly the hidden activations [B, H], their
-# pre-activations [B, H] (for the exact sigmoid derivative) and the logits
+# derivatives [B, H] (exact, computed from the pre-activations) and the logits
 # [B, 10] (for log_softmax's), no weight-sized or squared storage; and the
 # code is the same size whatever the dimensions (loops, not unrolling).
 # Compiled with --stack-limit=0, so that every size keeps its temporaries

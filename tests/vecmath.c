@@ -312,6 +312,8 @@ static void check_layouts(void)
          gradrt_sigmoid_deriv_array, &kernels[1]},
         {gradrt_tanh_and_deriv, gradrt_tanh_array, gradrt_tanh_deriv_array,
          &kernels[4]},
+        {gradrt_softplus_and_deriv, gradrt_softplus_array, gradrt_sigmoid_array,
+         &kernels[3]},
     };
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
         pairs[p].fused(N, x, t, d);
@@ -320,6 +322,25 @@ static void check_layouts(void)
         for (int i = 0; i < N; i++)
             if (ulps_apart(t[i], y[i]) != 0 || ulps_apart(d[i], dy[i]) != 0)
                 report(pairs[p].kernel, x[i], t[i], "fused, alone", y[i]);
+    }
+
+    /* The scalar forms the forward pass calls when it keeps a derivative:
+     * bit for bit the scalar functions (sigmoid, softplus) or the arrays
+     * (tanh). */
+    for (int i = 0; i < N; i++) {
+        double ds, dsp, dt, t1, dt1;
+        double s1 = gradrt_sigmoid_with_deriv(x[i], &ds);
+        double sp = gradrt_softplus_with_deriv(x[i], &dsp);
+        double th = gradrt_tanh_with_deriv(x[i], &dt);
+        gradrt_tanh_and_deriv(1, x + i, &t1, &dt1);
+        if (ulps_apart(s1, gradrt_sigmoid(x[i])) != 0 ||
+            ulps_apart(ds, gradrt_sigmoid_deriv(x[i])) != 0)
+            report(&kernels[1], x[i], s1, "with_deriv, not", gradrt_sigmoid(x[i]));
+        if (ulps_apart(sp, gradrt_softplus(x[i])) != 0 ||
+            ulps_apart(dsp, gradrt_sigmoid(x[i])) != 0)
+            report(&kernels[3], x[i], sp, "with_deriv, not", gradrt_softplus(x[i]));
+        if (ulps_apart(th, t1) != 0 || ulps_apart(dt, dt1) != 0)
+            report(&kernels[4], x[i], th, "with_deriv, not", t1);
     }
 
     /* dx = dy f'(x), overwriting NaN; then dx += dy f'(x) */

@@ -14,6 +14,7 @@ extern "C" {
  * one anywhere, fill it with kamper_forward and pass it to kamper_backward
  * with the same arguments. */
 typedef struct kamper_tape {
+    double a_deriv; /* sigmoid' at line 4: a = sigmoid(y) */
     double b; /* line 5: b = x + a */
     double d; /* line 7: d = y + c */
     double e; /* line 8: e = 1 / d */

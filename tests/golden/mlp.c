@@ -13,9 +13,10 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W1[i * 4 + k] * x[k];
         t1[i] = acc;
     }
+    double t2[5];
     for (int i = 0; i < 5; i++)
-        tape->t2[i] = t1[i] + b1[i];
-    gradrt_sigmoid_array(5, tape->t2, tape->a1);
+        t2[i] = t1[i] + b1[i];
+    gradrt_sigmoid_and_deriv(5, t2, tape->a1, tape->a1_deriv);
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double t3[3];
     for (int i = 0; i < 3; i++) {
@@ -24,9 +25,10 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W2[i * 5 + k] * tape->a1[k];
         t3[i] = acc;
     }
+    double t4[3];
     for (int i = 0; i < 3; i++)
-        tape->t4[i] = t3[i] + b2[i];
-    gradrt_sigmoid_array(3, tape->t4, tape->a2);
+        t4[i] = t3[i] + b2[i];
+    gradrt_sigmoid_and_deriv(3, t4, tape->a2, tape->a2_deriv);
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double t5[2];
     for (int i = 0; i < 2; i++) {
@@ -35,10 +37,11 @@ void mlp_forward(mlp_tape *tape, const double *restrict x, const double *restric
             acc += W3[i * 3 + k] * tape->a2[k];
         t5[i] = acc;
     }
+    double t6[2];
     for (int i = 0; i < 2; i++)
-        tape->t6[i] = t5[i] + b3[i];
+        t6[i] = t5[i] + b3[i];
     double *const a3 = t5;
-    gradrt_sigmoid_array(2, tape->t6, a3);
+    gradrt_sigmoid_and_deriv(2, t6, a3, tape->a3_deriv);
     /* line 9: output J = sum((y - a3)^2) */
     {
         double acc = 0.0;
@@ -67,7 +70,8 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
         d_a3[i] = -d_t7[i];
     /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double *const d_t6 = d_t7;
-    gradrt_sigmoid_backward(2, tape->t6, d_a3, d_t6, 0);
+    for (int i = 0; i < 2; i++)
+        d_t6[i] = d_a3[i] * tape->a3_deriv[i];
     for (int i = 0; i < 2; i++)
         grad_b3[i] = d_t6[i];
     for (int i = 0; i < 2; i++)
@@ -82,7 +86,8 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     }
     /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
     double d_t4[3];
-    gradrt_sigmoid_backward(3, tape->t4, d_a2, d_t4, 0);
+    for (int i = 0; i < 3; i++)
+        d_t4[i] = d_a2[i] * tape->a2_deriv[i];
     for (int i = 0; i < 3; i++)
         grad_b2[i] = d_t4[i];
     for (int i = 0; i < 3; i++)
@@ -97,7 +102,8 @@ void mlp_backward(const mlp_tape *tape, const double *restrict x, const double *
     }
     /* line 6: a1 = sigmoid(W1 @ x + b1) */
     double d_t2[5];
-    gradrt_sigmoid_backward(5, tape->t2, d_a1, d_t2, 0);
+    for (int i = 0; i < 5; i++)
+        d_t2[i] = d_a1[i] * tape->a1_deriv[i];
     for (int i = 0; i < 5; i++)
         grad_b1[i] = d_t2[i];
     for (int i = 0; i < 5; i++)

@@ -14,16 +14,16 @@ extern "C" {
  * one anywhere, fill it with mlp_forward and pass it to mlp_backward
  * with the same arguments. */
 typedef struct mlp_tape {
-    double t2[5]; /* line 6: a1 = sigmoid(W1 @ x + b1) */
     double a1[5]; /* line 6: a1 = sigmoid(W1 @ x + b1) */
-    double t4[3]; /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
+    double a1_deriv[5]; /* sigmoid' at line 6: a1 = sigmoid(W1 @ x + b1) */
     double a2[3]; /* line 7: a2 = sigmoid(W2 @ a1 + b2) */
-    double t6[2]; /* line 8: a3 = sigmoid(W3 @ a2 + b3) */
+    double a2_deriv[3]; /* sigmoid' at line 7: a2 = sigmoid(W2 @ a1 + b2) */
+    double a3_deriv[2]; /* sigmoid' at line 8: a3 = sigmoid(W3 @ a2 + b3) */
     double t7[2]; /* line 9: output J = sum((y - a3)^2) */
 } mlp_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 80 bytes of stack.
+ * 160 bytes of stack.
  *   tape       out: filled for the backward pass
  *   x          data 'x', [4]
  *   y          data 'y', [2]

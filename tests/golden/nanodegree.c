@@ -6,8 +6,9 @@
 void nanodegree_forward(nanodegree_tape *tape, const double *restrict X, const double *restrict y, const double *restrict W1, const double *restrict W2, double *restrict E)
 {
     /* line 7: a = sigmoid(X @ transpose(W1)) */
-    gradrt_gemm(0, 1, 16, 4, 3, X, 3, W1, 3, 0.0, tape->t1, 4);
-    gradrt_sigmoid_array(64, tape->t1, tape->a);
+    double t1[64];
+    gradrt_gemm(0, 1, 16, 4, 3, X, 3, W1, 3, 0.0, t1, 4);
+    gradrt_sigmoid_and_deriv(64, t1, tape->a, tape->a_deriv);
     /* line 8: yhat = a @ W2 */
     double yhat[16];
     gradrt_gemm(0, 0, 16, 1, 4, tape->a, 4, W2, 1, 0.0, yhat, 1);
@@ -43,7 +44,8 @@ void nanodegree_backward(const nanodegree_tape *tape, const double *restrict X, 
     gradrt_gemm(1, 0, 4, 1, 16, tape->a, 4, d_yhat, 1, 0.0, grad_W2, 1);
     /* line 7: a = sigmoid(X @ transpose(W1)) */
     double d_t1[64];
-    gradrt_sigmoid_backward(64, tape->t1, d_a, d_t1, 0);
+    for (int i = 0; i < 64; i++)
+        d_t1[i] = d_a[i] * tape->a_deriv[i];
     gradrt_gemm(1, 0, 4, 3, 16, d_t1, 4, X, 3, 0.0, grad_W1, 3);
 }
 

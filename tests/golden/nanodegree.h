@@ -14,13 +14,13 @@ extern "C" {
  * one anywhere, fill it with nanodegree_forward and pass it to nanodegree_backward
  * with the same arguments. */
 typedef struct nanodegree_tape {
-    double t1[64]; /* line 7: a = sigmoid(X @ transpose(W1)) */
     double a[64]; /* line 7: a = sigmoid(X @ transpose(W1)) */
+    double a_deriv[64]; /* sigmoid' at line 7: a = sigmoid(X @ transpose(W1)) */
     double t2[16]; /* line 9: output E = sum((y - yhat)^2) / (2 * 16) */
 } nanodegree_tape;
 
 /* Evaluates the model.  Its local arrays take
- * 128 bytes of stack.
+ * 640 bytes of stack.
  *   tape       out: filled for the backward pass
  *   X          data 'X', [16, 3]
  *   y          data 'y', [16]

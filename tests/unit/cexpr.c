@@ -130,6 +130,7 @@ static double primary(Reader *r)
         case '1': return r->values->arg[1];
         case '=': return r->values->self;
         case 'g': return r->values->adjoint;
+        case 'd': return r->values->deriv;
         default: break;
         }
         ck_abort_msg("template \"%s\": unknown placeholder", r->tmpl);

@@ -57,6 +57,9 @@ static void check_invariants(const Run *run)
                     op_info[g->nodes[n].op].kind != OPK_LEAF)
                     ck_assert_msg(prog->on_tape[n], "n%d is read but not on the tape", n);
             }
+            if (reads & READS_DERIV)
+                ck_assert_msg(prog->tape_deriv[a->from], "n%d's derivative is read but "
+                              "not stored", a->from);
         }
         /* The first contribution assigns, every later one accumulates. */
         ck_assert_msg(a->first == (written[a->to] == 0),

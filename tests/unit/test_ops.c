@@ -43,6 +43,13 @@ START_TEST(templates_are_well_formed)
         ck_assert(info->arity == 1 || info->arity == 2);
         if (!is_elementwise(op))
             continue;
+        /* A stored derivative comes with its template and the runtime's
+         * functions that compute it with the value. */
+        ck_assert((info->deriv != NULL) == (info->fwd_deriv != NULL));
+        ck_assert((info->deriv != NULL) == (info->array_fwd_deriv != NULL));
+        ck_assert(!info->deriv || (info->array_fwd && info->arity == 1));
+        if (info->deriv)
+            ck_assert_int_eq(placeholders(info->deriv, "0"), READS_ARG0);
         const char *operands = info->arity == 1 ? "0" : "01";
         unsigned reads = placeholders(info->fwd, operands);
         ck_assert_msg(reads == (info->arity == 1 ? READS_ARG0 : READS_ARG0 | READS_ARG1),
@@ -53,13 +60,15 @@ START_TEST(templates_are_well_formed)
                 continue;
             }
             ck_assert_ptr_nonnull(info->adj[a]);
-            placeholders(info->adj[a], info->arity == 1 ? "0=g" : "01=g");
+            placeholders(info->adj[a], info->arity == 1 ? (info->deriv ? "0=gd" : "0=g")
+                                                        : "01=g");
             /* Every contribution scales the incoming adjoint. */
             ck_assert_msg(strstr(info->adj[a], "%g"), "%s: adjoint %d ignores %%g",
                           info->name, a);
         }
     }
     ck_assert_int_eq(op_template_reads("%g * %1 + %="), READS_ARG1 | READS_SELF);
+    ck_assert_int_eq(op_template_reads("%g * %d"), READS_DERIV);
     ck_assert_int_eq(op_template_reads("%g"), 0);
     ck_assert_int_eq(op_lookup_function("nosuch"), -1);
     ck_assert_int_eq(op_lookup_function("+"), -1);
@@ -82,7 +91,10 @@ static double forward(int op, double x0, double x1)
 
 static double adjoint(int op, int arg, double x0, double x1, double g)
 {
-    TemplateValues v = { { x0, x1 }, forward(op, x0, x1), g };
+    TemplateValues d = { { x0, x1 }, 0, 0, 0 };
+    const char *deriv = op_info[op].deriv;
+    TemplateValues v = { { x0, x1 }, forward(op, x0, x1), g,
+                         deriv ? template_eval(deriv, &d) : 0 };
     return template_eval(op_info[op].adj[arg], &v);
 }
 
@@ -196,7 +208,8 @@ static const char *expand(Arena *arena, const char *tmpl, const char *arg0,
             continue;
         }
         s++;
-        buf_puts(&out, *s == '0' ? arg0 : *s == '1' ? arg1 : *s == '=' ? self : adj);
+        buf_puts(&out, *s == '0' ? arg0 : *s == '1' ? arg1 : *s == '=' ? self
+                       : *s == 'd' ? "tape->y_deriv" : adj);
     }
     return out.data;
 }
@@ -218,10 +231,12 @@ START_TEST(operator_through_the_pipeline)
     Buf c, h;
     emit_model(run, &c, &h);
 
-    /* The value lives on the tape when a rule reads it. */
+    /* The value lives on the tape when a rule reads it; a derivative that
+     * a rule reads comes with the value, from the runtime. */
     bool taped = run->comp.prog.on_tape[node];
     const char *self = taped ? "tape->y" : "(*y)";
-    const char *fwd = expand(arena, info->fwd, "x", "z", self, "");
+    const char *fwd = info->deriv ? arena_printf(arena, "%s(x, &tape->y_deriv)", info->fwd_deriv)
+                                  : expand(arena, info->fwd, "x", "z", self, "");
     const char *want = arena_printf(arena, "%s = %s;", taped ? "tape->y" : "*y", fwd);
     ck_assert_str_eq(find_line(arena, c.data, taped ? "tape->y = " : "*y = "), want);
     ck_assert_int_eq(count_substr(h.data, " y; /*") == 1, taped);

@@ -51,11 +51,12 @@ int count_op(const Graph *graph, Op op);
 int find_op(const Graph *graph, Op op);
 
 /* cexpr.c: evaluates the C expression of an ops.def template for given
- * values of %0, %1, %= and %g (see test_ops.c). */
+ * values of %0, %1, %=, %d and %g (see test_ops.c). */
 typedef struct TemplateValues {
     double arg[2];
     double self;
     double adjoint;
+    double deriv;
 } TemplateValues;
 double template_eval(const char *tmpl, const TemplateValues *values);
 

@@ -760,7 +760,12 @@ static void name_values(Emitter *e)
 static void split_parts(Emitter *e, Fn fn, int npos, const bool *counted, const int *stmt)
 {
     Parts *parts = &e->parts[fn];
-    long size = e->opts->part_size;
+    /* Each part names every parameter (a (void) for those it does not
+     * read), so a part is at least a few operations per parameter: the
+     * code stays linear in a model with 10^5 outputs. */
+    const Graph *g = e->g;
+    long params = (long)(g->nparams * 2 + g->noutputs * 2);
+    long size = e->opts->part_size > 4 * params ? e->opts->part_size : 4 * params;
     parts->part_of = arena_alloc(e->keep, ((size_t)npos + 1) * sizeof *parts->part_of);
     parts->start = arena_alloc(e->keep, 2 * sizeof *parts->start);
     size_t cap = 2;
@@ -1239,7 +1244,10 @@ static void begin_body(Emitter *e, Buf *body, Fn fn, int part)
     e->uses_work = false;
     size_t slots = (size_t)slot_tape(e) + 1;
     e->used = arena_alloc(e->keep, slots * sizeof *e->used);
-    e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
+    /* A statement is quoted in full once per function, not once per part:
+     * a statement of 10^6 operators spans 4000 parts. */
+    if (part == 0)
+        e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
     buf_init(body, e->keep);
     e->body = body;
     e->comment_stmt = -1;

@@ -1,7 +1,9 @@
-/* gemm-bench.c: GFLOP/s of gradrt_gemm at the shapes of the mlp model
- * (784-128-10 at batch 1, 64 and 1024), against the naive i-j-k loop the
- * generated code had, OpenBLAS's cblas_dgemm on one thread (loaded at run
- * time when libopenblas.so.0 is there) and the core's FMA peak.
+/* gemm-bench.c: GFLOP/s of gradrt_gemm at the shapes of the benchmarked
+ * models' gradients (bench/mlp.grad.in: 784-128-10 at batch 1, 64 and
+ * 1024; bench/deep.grad: 784-512-512-10 at batch 256), against the naive
+ * i-j-k loop the generated code had, OpenBLAS's cblas_dgemm on one thread
+ * (loaded at run time when libopenblas.so.0 is there) and the core's FMA
+ * peak.
  *
  * Each figure is the best of ROUNDS rounds of process CPU time, a round
  * repeating the product for at least 5 ms: the least disturbed run on a
@@ -9,7 +11,8 @@
  *   --rounds N          rounds per figure (default 40)
  *   --blocks MC,KC,NC   the blocked path with these blocks, and the direct
  *                       loop, as well
- *   --shape M,N,K       this product instead of the mlp's (repeatable) */
+ *   --shape M,N,K[,OP]  this product instead of the models' (repeatable);
+ *                       OP is NN (the default), NT, TN or TT */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +179,7 @@ static void bench(const Shape *s, const GemmBlocks *bk)
                    filled((size_t)rows_a * (size_t)cols_a), cols_a,
                    filled((size_t)rows_b * (size_t)cols_b), cols_b,
                    0, filled((size_t)s->m * (size_t)s->n), s->n };
-    printf("%-22s %s%s %5d %5d %5d  %7.2f  %7.2f", s->what,
+    printf("%-18s %s%s %5d %5d %5d  %7.2f  %7.2f", s->what,
            s->trans_a ? "T" : "N", s->trans_b ? "T" : "N", s->m, s->n, s->k,
            measure(RUN_GRADRT, &g, NULL), measure(RUN_NAIVE, &g, NULL));
     if (openblas)
@@ -197,6 +200,25 @@ static int parse3(const char *arg, int v[3])
 {
     return sscanf(arg, "%d,%d,%d", &v[0], &v[1], &v[2]) == 3
         && v[0] > 0 && v[1] > 0 && v[2] > 0;
+}
+
+/* M,N,K[,OP] into S. */
+static int parse_shape(const char *arg, Shape *s)
+{
+    int v[3], end = 0;
+    const char *op = "NN";
+    if (sscanf(arg, "%d,%d,%d%n", &v[0], &v[1], &v[2], &end) != 3
+        || v[0] <= 0 || v[1] <= 0 || v[2] <= 0)
+        return 0;
+    if (arg[end] == ',')
+        op = arg + end + 1;
+    else if (arg[end] != '\0')
+        return 0;
+    if (strlen(op) != 2 || strspn(op, "NT") != 2)
+        return 0;
+    Shape own = { "shape", op[0] == 'T', op[1] == 'T', v[0], v[1], v[2] };
+    *s = own;
+    return 1;
 }
 
 /* ISO C has no conversion from dlsym's object pointer to a function
@@ -223,35 +245,45 @@ static void load_openblas(void)
 
 int main(int argc, char **argv)
 {
-    static const Shape mlp[] = {
-        { "X@W1 batch 1", 0, 0, 1, 128, 784 },
-        { "X^T dZ batch 1", 1, 0, 784, 128, 1 },
-        { "dZ W1^T batch 1", 0, 1, 1, 784, 128 },
-        { "X@W1 batch 64", 0, 0, 64, 128, 784 },
-        { "X^T dZ batch 64", 1, 0, 784, 128, 64 },
-        { "dZ W1^T batch 64", 0, 1, 64, 784, 128 },
-        { "X@W1 batch 1024", 0, 0, 1024, 128, 784 },
-        { "X^T dZ batch 1024", 1, 0, 784, 128, 1024 },
-        { "dZ W1^T batch 1024", 0, 1, 1024, 784, 128 },
-        { "h@W2 batch 1024", 0, 0, 1024, 10, 128 },
+    /* Every product of the gradients, and dZ W1^T (the gradient with
+     * respect to X, which the models do not take). */
+    static const Shape models[] = {
+        { "mlp1 X@W1", 0, 0, 1, 128, 784 },
+        { "mlp1 X^T dZ1", 1, 0, 784, 128, 1 },
+        { "mlp1 dZ1 W1^T", 0, 1, 1, 784, 128 },
+        { "mlp64 X@W1", 0, 0, 64, 128, 784 },
+        { "mlp64 X^T dZ1", 1, 0, 784, 128, 64 },
+        { "mlp64 dZ1 W1^T", 0, 1, 64, 784, 128 },
+        { "mlp1024 X@W1", 0, 0, 1024, 128, 784 },
+        { "mlp1024 X^T dZ1", 1, 0, 784, 128, 1024 },
+        { "mlp1024 dZ1 W1^T", 0, 1, 1024, 784, 128 },
+        { "mlp1024 h@W2", 0, 0, 1024, 10, 128 },
+        { "mlp1024 dZ2 W2^T", 0, 1, 1024, 128, 10 },
+        { "mlp1024 h^T dZ2", 1, 0, 128, 10, 1024 },
+        { "deep X@W1", 0, 0, 256, 512, 784 },
+        { "deep h1@W2", 0, 0, 256, 512, 512 },
+        { "deep h2@W3", 0, 0, 256, 10, 512 },
+        { "deep dZ3 W3^T", 0, 1, 256, 512, 10 },
+        { "deep h2^T dZ3", 1, 0, 512, 10, 256 },
+        { "deep dZ2 W2^T", 0, 1, 256, 512, 512 },
+        { "deep h1^T dZ2", 1, 0, 512, 512, 256 },
+        { "deep X^T dZ1", 1, 0, 784, 512, 256 },
         { "square 512", 0, 0, 512, 512, 512 },
     };
     Shape own[16];
     int nown = 0, blocks[3], use_blocks = 0;
     for (int i = 1; i < argc; i++) {
-        int v[3];
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--blocks") == 0 && i + 1 < argc
                  && parse3(argv[++i], blocks))
             use_blocks = 1;
         else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc
-                 && parse3(argv[++i], v) && nown < 16) {
-            Shape s = { "shape", 0, 0, v[0], v[1], v[2] };
-            own[nown++] = s;
-        } else {
+                 && nown < 16 && parse_shape(argv[++i], &own[nown]))
+            nown++;
+        else {
             fprintf(stderr, "usage: gemm-bench [--rounds N] [--blocks MC,KC,NC] "
-                            "[--shape M,N,K]...\n");
+                            "[--shape M,N,K[,OP]]...\n");
             return 2;
         }
     }
@@ -266,11 +298,11 @@ int main(int argc, char **argv)
     double peak = fma_peak();
     if (peak > 0)
         printf("FMA peak (12 chains of 4-wide FMA): %.2f GFLOP/s\n", peak);
-    printf("%-22s %-2s %5s %5s %5s  %7s  %7s  %7s%s\n", "GFLOP/s", "op", "M",
+    printf("%-18s %-2s %5s %5s %5s  %7s  %7s  %7s%s\n", "GFLOP/s", "op", "M",
            "N", "K", "gradrt", "naive", "OpenBLAS",
            use_blocks ? "  blocked   direct" : "");
-    const Shape *list = nown ? own : mlp;
-    int n = nown ? nown : (int)(sizeof mlp / sizeof mlp[0]);
+    const Shape *list = nown ? own : models;
+    int n = nown ? nown : (int)(sizeof models / sizeof models[0]);
     for (int i = 0; i < n; i++)
         bench(&list[i], use_blocks ? &bk : NULL);
     return 0;

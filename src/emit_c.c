@@ -634,6 +634,22 @@ static int reads_of(const Emitter *e, int i, int out[3])
     return n;
 }
 
+/* How many computed nodes and outputs read each node's value, in an array
+ * of E->arena. */
+static int *count_readers(Emitter *e)
+{
+    const Graph *g = e->g;
+    int *readers = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *readers);
+    for (size_t i = 0; i < g->nnodes; i++) {
+        int reads[3], nreads = e->nodes[i].storage == ST_NONE ? 0 : reads_of(e, (int)i, reads);
+        for (int r = 0; r < nreads; r++)
+            readers[reads[r]]++;
+    }
+    for (size_t k = 0; k < g->noutputs; k++)
+        readers[g->outputs[k].node]++;
+    return readers;
+}
+
 /* A product plus a bias, 'X @ W + b', is one call: the sum's storage filled
  * with the bias, then the product added to it (beta 1), with no temporary
  * for the product and no second pass over it.  Only where the product is
@@ -642,14 +658,7 @@ static int reads_of(const Emitter *e, int i, int out[3])
 static void plan_fusion(Emitter *e)
 {
     const Graph *g = e->g;
-    int *readers = arena_alloc(e->arena, (g->nnodes + 1) * sizeof *readers);
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const Node *node = &g->nodes[i];
-        for (int a = 0; e->nodes[i].storage != ST_NONE && a < op_info[node->op].arity; a++)
-            readers[node->args[a]]++;
-    }
-    for (size_t k = 0; k < g->noutputs; k++)
-        readers[g->outputs[k].node]++;
+    int *readers = count_readers(e);
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *node = &g->nodes[i];
         if (node->op != OP_ADD || e->nodes[i].storage == ST_NONE)
@@ -909,18 +918,12 @@ static void plan_groups(Emitter *e)
 {
     const Graph *g = e->g;
     int n = (int)g->nnodes;
-    int *readers = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *readers);
+    int *readers = count_readers(e);
     int *inside = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *inside);
     int *member = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *member);
     bool *copied = arena_alloc(e->arena, ((size_t)n + 1) * sizeof *copied);
-    for (int i = 0; i < n; i++) {
-        int reads[3], nreads = e->nodes[i].storage == ST_NONE ? 0 : reads_of(e, i, reads);
-        for (int r = 0; r < nreads; r++)
-            readers[reads[r]]++;
-    }
     for (size_t k = 0; k < g->noutputs; k++) {
         int node = g->outputs[k].node;
-        readers[node]++;
         copied[node] |= !(e->nodes[node].storage == ST_OUTPUT &&
                           e->nodes[node].output == (int)k);
     }
@@ -1854,6 +1857,19 @@ static void emit_copy(Emitter *e, const char *dst, bool dst_ptr, int src, Shape 
     emit_nest(e, l, 1, fmt(e, "%s[%s] = %s;", dst, i, value_at(e, src, i)), false);
 }
 
+/* The outputs at node I that are not its storage get a copy of it. */
+static void emit_output_copies(Emitter *e, int i, const int *first_output,
+                               const int *next_output)
+{
+    for (int k = first_output[i]; k >= 0; k = next_output[k]) {
+        if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
+            continue;
+        comment_stmt(e, e->g->outputs[k].stmt);
+        use(e, slot_output(e, k));
+        emit_copy(e, e->output_name[k], true, i, e->g->nodes[i].shape);
+    }
+}
+
 /* Node I's value, and the copies of it that outputs get. */
 static void fwd_node(Emitter *e, int i, const int *first_output, const int *next_output)
 {
@@ -1866,14 +1882,7 @@ static void fwd_node(Emitter *e, int i, const int *first_output, const int *next
         else
             fwd_struct(e, i);
     }
-    /* Every output not stored above gets a copy. */
-    for (int k = first_output[i]; k >= 0; k = next_output[k]) {
-        if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
-            continue;
-        comment_stmt(e, e->g->outputs[k].stmt);
-        use(e, slot_output(e, k));
-        emit_copy(e, e->output_name[k], true, i, n->shape);
-    }
+    emit_output_copies(e, i, first_output, next_output);
     arena_reset(e->arena);
 }
 
@@ -1921,13 +1930,7 @@ static void fwd_group(Emitter *e, int first, int end, const int *first_output,
         emit_nest(e, f.loops, 1, loop_body.data, false);
     }
     for (int i = first; i < end; i++)
-        for (int k = first_output[i]; k >= 0; k = next_output[k]) {
-            if (e->nodes[i].storage == ST_OUTPUT && e->nodes[i].output == k)
-                continue;
-            comment_stmt(e, g->outputs[k].stmt);
-            use(e, slot_output(e, k));
-            emit_copy(e, e->output_name[k], true, i, g->nodes[i].shape);
-        }
+        emit_output_copies(e, i, first_output, next_output);
     arena_reset(e->arena);
 }
 

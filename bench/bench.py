@@ -584,7 +584,7 @@ def previous_scaling(results):
     """The scaling section of the last RESULTS.md, kept as it was (it has
     its own date), or a note that it was never measured."""
     try:
-        text = open(results).read()
+        text = open(results or "").read()
         begin, end = text.index(SCALING_BEGIN), text.index(SCALING_END)
         return [text[begin:end + len(SCALING_END)]]
     except (OSError, ValueError):

@@ -95,6 +95,14 @@ void gradrt_gemm(int transA, int transB, int M, int N, int K,
                  const double *A, int lda, const double *B, int ldb,
                  double beta, double *C, int ldc);
 
+/* dh[j] = sum_i dy[i] x[i + j - (k - 1) / 2] + beta dh[j] for 0 <= j < k,
+ * with x zero outside [0, n): the adjoint of conv1d(x, h) for its kernel
+ * h of k elements, given the result's adjoint dy (n elements).  Where beta
+ * is 0, dh is written without being read.  The sums are taken in partial
+ * sums, in an order of their own. */
+void gradrt_correlate(int n, int k, const double *x, const double *dy,
+                      double beta, double *dh);
+
 /* Elementwise kernels over arrays (vecmath.c): y[i] = f(x[i]) for
  * 0 <= i < n, vectorised, on an exp of the runtime's own.  An output may
  * be the same array as an input; arrays must not overlap otherwise.  Each

@@ -1792,8 +1792,14 @@ static void adj_conv1d(Emitter *e, const Adjoint *a)
         emit_conv_rows(e, len, k, r, fmt(e, "%s > %ld ? %s : 0", i, last, plus(e, i, -last)),
                        fmt(e, "%s < %ld && %s <= %s", j, k, j, plus(e, i, r)), term,
                        adj_lhs(e, a->to, i), a->first);
+    } else if (adj_is_whole(e, a->from)) {
+        /* dh[j] = sum_i dy[i] x[i + j - r]: k long sums, which the
+         * runtime takes in partial sums */
+        emit_line(e, fmt(e, "gradrt_correlate(%ld, %ld, %s, %s, %s, %s);", len, k,
+                         value_ptr(e, node->args[0]), adj_ptr(e, a->from),
+                         a->first ? "0.0" : "1.0", adj_ptr(e, a->to)));
     } else {
-        /* dh[j] = sum_i dy[i] x[i + j - r] */
+        /* the same, where dy is one number broadcast */
         Loop outer[1] = { { j, NULL, NULL, k } };
         Loop inner[1] = {
             { i, r ? fmt(e, "%s < %ld ? %ld - %s : 0", j, r, r, j) : NULL,

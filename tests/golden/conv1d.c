@@ -63,12 +63,7 @@ void conv1d_backward(const conv1d_tape *tape, const double *restrict target, con
             acc += d_t1[i - j + 1] * h[j];
         grad_x[i] = acc;
     }
-    for (int j = 0; j < 3; j++) {
-        double acc = 0.0;
-        for (int i = j < 1 ? 1 - j : 0; i < 16 && i + j - 1 < 16; i++)
-            acc += d_t1[i] * x[i + j - 1];
-        grad_h[j] = acc;
-    }
+    gradrt_correlate(16, 3, x, d_t1, 0.0, grad_h);
 }
 
 double conv1d_grad(conv1d_tape *tape, const double *restrict target, const double *restrict x, const double *restrict h, double *restrict grad_x, double *restrict grad_h)

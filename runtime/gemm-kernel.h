@@ -30,6 +30,23 @@ static inline TARGET void KERNEL(axpy)(int n, double x,
         y[j] += x * b[j];
 }
 
+/* y[j] = x * b[j] for j < n: the first step of a product with beta 0,
+ * which would otherwise zero y and then add to it. */
+static inline TARGET void KERNEL(scal)(int n, double x,
+                                       const double *restrict b,
+                                       double *restrict y)
+{
+    int j = 0;
+    for (; j + W <= n; j += W) {
+        Vec bv;
+        memcpy(&bv, b + j, sizeof bv);
+        bv *= x;
+        memcpy(y + j, &bv, sizeof bv);
+    }
+    for (; j < n; j++)
+        y[j] = x * b[j];
+}
+
 /* sum(a[p] b[p]) for p < k, both contiguous; two vector sums for the
  * latency of the add. */
 static inline TARGET double KERNEL(dot)(int k, const double *restrict a,
@@ -85,8 +102,14 @@ static TARGET void KERNEL(direct)(const GemmArgs *g)
             }
             continue;
         }
-        gemm_scale_row(g->n, g->beta, c);
-        for (int p = 0; p < g->k; p++)
+        int p = 0;
+        if (g->beta == 0 && g->k > 0) {
+            KERNEL(scal)(g->n, a[0], g->b, c);
+            p = 1;
+        } else {
+            gemm_scale_row(g->n, g->beta, c);
+        }
+        for (; p < g->k; p++)
             KERNEL(axpy)(g->n, a[(ptrdiff_t)p * s.a_col],
                          g->b + (ptrdiff_t)p * s.b_row, c);
     }

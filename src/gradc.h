@@ -149,6 +149,7 @@ typedef struct RealType {
     const char *libm_suffix;    /* after a <math.h> function: expf */
     const char *runtime_suffix; /* after a gradrt_ function: gradrt_gemmf */
     const char *zero, *one;     /* the literals 0 and 1 */
+    const char *infinity;       /* <math.h>'s, for a number beyond range */
     int size;                   /* bytes, for the stack budget */
     int digits;                 /* significant digits that always read back */
 } RealType;

@@ -8,8 +8,9 @@
 /* The default first.  A float literal is the source's double rounded to
  * float once, here: the C compiler then reads it back exactly. */
 const RealType real_types[] = {
-    { "double", "", "", "", "", "0.0", "1.0", (int)sizeof(double), 17 },
-    { "float", " --type=float", "f", "f", "f", "0.0f", "1.0f", (int)sizeof(float), 9 },
+    { "double", "", "", "", "", "0.0", "1.0", "HUGE_VAL", (int)sizeof(double), 17 },
+    { "float", " --type=float", "f", "f", "f", "0.0f", "1.0f", "HUGE_VALF", (int)sizeof(float),
+      9 },
 };
 
 const int real_type_count = (int)(sizeof real_types / sizeof real_types[0]);
@@ -36,8 +37,8 @@ const char *real_literal(Arena *arena, const RealType *real, double v)
         v = (float)v;
     /* A double beyond float's range: its rounding, the infinity. */
     if (isinf(v))
-        return arena_printf(arena, "%sHUGE_VAL%s%s", v < 0 ? "(-" : "",
-                            real->libm_suffix, v < 0 ? ")" : "");
+        return arena_printf(arena, "%s%s%s", v < 0 ? "(-" : "", real->infinity,
+                            v < 0 ? ")" : "");
     char text[64];
     for (int prec = 1; prec <= real->digits; prec++) {
         snprintf(text, sizeof text, "%.*g", prec, v);

@@ -285,9 +285,8 @@ static void check_differences(Run *r, int p)
 static void print_summary(const Run *r)
 {
     const Model *m = r->m;
-    printf("%s%s%s: %d points, %ld gradient elements and %ld output elements checked, "
-           "worst relative error %.2g", m->path, strcmp(m->type, "double") ? " --type=" : "",
-           strcmp(m->type, "double") ? m->type : "", m->npoints, r->grads_checked,
+    printf("%s: %d points, %ld gradient elements and %ld output elements checked, "
+           "worst relative error %.2g", m->path, m->npoints, r->grads_checked,
            r->outputs_checked, r->worst_err);
     if (m->fd_step > 0) {
         printf(", finite differences %.2g", r->worst_fd);
@@ -299,6 +298,8 @@ static void print_summary(const Run *r)
     if (m->nbase < m->npoints)
         printf("; %d of the points scaled by %s (non-finite reference elements skipped: %ld)",
                m->npoints - m->nbase, m->scales, r->not_finite);
+    if (strcmp(m->type, "double") != 0)
+        printf("; %s code, within its error bounds", m->type);
     printf("\n");
 }
 

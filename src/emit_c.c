@@ -416,7 +416,8 @@ static const char *call_name(Emitter *e, const char *name)
 
 static bool is_ident_char(char c)
 {
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
 }
 
 /* Copies the word or number at S, of a template's own text, to OUT for the
@@ -445,8 +446,11 @@ static const char *expand(Emitter *e, const char *tmpl, const char *a0,
 {
     Buf out;
     buf_init(&out, e->arena);
+    /* double, the templates' own type, needs no token rewritten */
+    bool retype = *e->real->literal_suffix || *e->real->libm_suffix ||
+                  *e->real->runtime_suffix;
     for (const char *s = tmpl; *s; s++) {
-        if (is_ident_char(*s)) {
+        if (retype && is_ident_char(*s)) {
             s = expand_token(e, &out, s) - 1;
             continue;
         }

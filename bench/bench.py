@@ -31,6 +31,9 @@ COMPILE_FLAGS = "-O2"
 COMPILE_LIMIT = 300
 COMPILE_MEMORY = 16 << 30
 TIME = "/usr/bin/time"
+# Models also built from gradc --type=float code (bench/mlp.c with
+# MLP_FLOAT), against the double hand-written C; no peers.
+FLOAT_MODELS = ("mlp1024f",)
 # ADOL-C's tape of mlp1024 and deep would hold 10^8 to 10^9 operations.
 ADOLC_MODELS = ("kamper", "chain", "mlp1", "mlp64", "lstsq", "conv1d")
 # Big enough buffers that ADOL-C keeps its tapes in memory.
@@ -78,7 +81,8 @@ class Bench:
     # ---- the models ------------------------------------------------------
 
     def models(self):
-        """(name, C model name, .grad text, bench/ source, extra flags)"""
+        """(name, C model name, .grad text, bench/ source, extra flags); a
+        name in FLOAT_MODELS is compiled with gradc --type=float"""
         read = lambda *p: open(self.path(*p)).read()
         template = read("bench", "mlp.grad.in")
         yield "kamper", "kamper", read("examples", "kamper.grad"), "kamper.c", []
@@ -87,6 +91,8 @@ class Bench:
         for b in MLP_BATCHES:
             yield "mlp%d" % b, "mlp", template.replace("@B@", str(b)), "mlp.c", \
                 ["-DBATCH=%d" % b]
+        yield "mlp1024f", "mlp", template.replace("@B@", "1024"), "mlp.c", \
+            ["-DBATCH=1024", "-DMLP_FLOAT"]
         for name in ("lstsq", "conv1d", "deep"):
             yield name, name, read("bench", name + ".grad"), name + ".c", []
 
@@ -102,14 +108,18 @@ class Bench:
         # matrix product and array kernels pick their code for the CPU.
         runtime = ["-L" + self.libdir, "-Wl,-rpath," + self.libdir, "-lgradrt"]
         self.programs = []
+        only = self.args.models.split(",") if self.args.models else None
         for name, cname, text, source, flags in self.models():
+            if only and name not in only:
+                continue
             d = os.path.join(self.out, name)
             os.makedirs(d, exist_ok=True)
             grad = os.path.join(d, cname + ".grad")
             with open(grad, "w") as f:
                 f.write(text)
             log("%s: gradc, then %s %s" % (name, self.args.cc, CFLAGS))
-            self.run([self.gradc, grad, "-o", os.path.join(d, cname + ".c")])
+            typed = ["--type=float"] if name in FLOAT_MODELS else []
+            self.run([self.gradc] + typed + [grad, "-o", os.path.join(d, cname + ".c")])
             exe = os.path.join(d, "bench")
             self.cc(*inc, "-I" + d, *flags, self.path("bench", source),
                     os.path.join(d, cname + ".c"), harness, "-o", exe, *runtime, "-lm",
@@ -161,7 +171,7 @@ class Bench:
                                  % name)
         results["fd"] = results.get("fd_gradient")
         results["hand"] = results.get("hand_gradient")
-        if self.args.torch:
+        if self.args.torch and name not in FLOAT_MODELS:
             for key, threads in (("torch1", 1), ("torchN", self.threads)):
                 log("%s: PyTorch, %d thread(s)" % (name, threads))
                 got = {}
@@ -607,6 +617,8 @@ def main():
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--commit", default="")
     ap.add_argument("--note", default="", help="a paragraph for RESULTS.md")
+    ap.add_argument("--models", default="",
+                    help="only these models, comma-separated (mlp1024,mlp1024f)")
     args = ap.parse_args()
     started = datetime.datetime.utcnow()
     load_start = loadavg()

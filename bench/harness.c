@@ -194,9 +194,9 @@ static double max_relative(const double *a, const double *b, const long *idx,
     return size > 0 ? diff / size : diff;
 }
 
-static void print_check(const char *what, double rel, int strict)
+static void print_check(const char *what, double rel, int strict, double tolerance)
 {
-    int ok = rel <= TOLERANCE;
+    int ok = rel <= (tolerance > 0 ? tolerance : TOLERANCE);
     printf("check %s %.3e %s\n", what, rel,
            ok ? "ok" : strict ? "MISMATCH" : "inexact");
     fflush(stdout);
@@ -220,10 +220,11 @@ static void check_hand(const BenchModel *m)
     int n = m->n_input;
     double want = m->gradc_gradient(input, data, gradc_grad);
     double got = m->hand_gradient(input, data, other_grad);
-    print_check("hand_gradient", max_relative(other_grad, gradc_grad, NULL, n), 1);
+    print_check("hand_gradient", max_relative(other_grad, gradc_grad, NULL, n), 1,
+                m->tolerance);
     double f = m->hand_forward(input, data), g = m->gradc_forward(input, data);
     double worst = fmax(fabs(got - want), fabs(f - g)) / fmax(fabs(want), DBL_MIN);
-    print_check("hand_loss", worst, 1);
+    print_check("hand_loss", worst, 1, m->tolerance);
 }
 
 /* Central differences need 2n forward calls: every coordinate when there
@@ -244,7 +245,8 @@ static void time_differences(const BenchModel *m, double forward_seconds)
     double scale = (double)n / (double)sample;
     printf("time fd_gradient %.6e %.6e %.4f %d %ld sample %ld %ld\n",
            t.min * scale, t.median * scale, t.spread, t.rounds, t.reps, sample, n);
-    print_check("fd_gradient", max_relative(other_grad, gradc_grad, coords, sample), 0);
+    print_check("fd_gradient", max_relative(other_grad, gradc_grad, coords, sample), 0,
+                m->tolerance);
     free(coords);
 }
 

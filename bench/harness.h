@@ -28,6 +28,10 @@ typedef struct BenchModel {
     BenchGradient *gradc_gradient;
     BenchForward *hand_forward;
     BenchGradient *hand_gradient;
+    /* the largest normwise relative difference allowed between gradc's
+     * gradient and the hand-written one: 0 for the harness's own, for
+     * double code (float code is compared with the double hand C) */
+    double tolerance;
 } BenchModel;
 
 /* Defined by each model's file. */

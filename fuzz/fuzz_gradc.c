@@ -66,10 +66,11 @@ static Result compile(Arena *arena, const uint8_t *data, size_t size,
     adjoint_dump(&comp.graph, &comp.prog, devnull);
 
     /* Odd sizes put every array in the tape's work area and split the
-     * functions into parts of a few operations. */
+     * functions into parts of a few operations; the next bit picks the type. */
     EmitOptions eo = { cnames_model(arena, "fuzz-model.grad"), "fuzz_model.h",
                        "fuzz_model.c", "fuzz.grad", size % 2 ? 0 : EMIT_STACK_LIMIT,
-                       size % 2 ? 3 : EMIT_PART_SIZE };
+                       size % 2 ? 3 : EMIT_PART_SIZE,
+                       &real_types[(size / 2) % (size_t)real_type_count] };
     buf_init(c_file, arena);
     buf_init(h_file, arena);
     emit_c(&comp.graph, &comp.prog, &eo, c_file, h_file);

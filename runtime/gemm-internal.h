@@ -3,17 +3,22 @@
 #ifndef GRADRT_GEMM_INTERNAL_H
 #define GRADRT_GEMM_INTERNAL_H
 
-/* The arguments of gradrt_gemm. */
-typedef struct {
-    int trans_a, trans_b, m, n, k;
-    const double *a;
-    int lda;
-    const double *b;
-    int ldb;
-    double beta;
-    double *c;
-    int ldc;
-} GemmArgs;
+/* The arguments of gradrt_gemm (GemmArgs) and of gradrt_gemmf
+ * (GemmArgsf). */
+#define GEMM_ARGS(Real, name)    \
+    typedef struct {             \
+        int trans_a, trans_b, m, n, k; \
+        const Real *a;           \
+        int lda;                 \
+        const Real *b;           \
+        int ldb;                 \
+        Real beta;               \
+        Real *c;                 \
+        int ldc;                 \
+    } name;
+GEMM_ARGS(double, GemmArgs)
+GEMM_ARGS(float, GemmArgsf)
+#undef GEMM_ARGS
 
 /* Block sizes of the blocked product: rows of op(A), the shared
  * dimension, columns of op(B). */
@@ -35,5 +40,7 @@ int gemm_test_usable(int kernel);
 int gemm_test_best(void);
 void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,
                    const GemmArgs *g);
+void gemm_test_runf(int kernel, GemmPath path, const GemmBlocks *bk,
+                    const GemmArgsf *g);
 
 #endif

@@ -1,22 +1,27 @@
-/* gemm-kernel.h: the GEMM kernels for one instruction set.  gemm.c
- * includes it once per set, after defining
+/* gemm-kernel.h: the GEMM kernels for one element type and instruction
+ * set.  gemm-real.h includes it once per set, for each type, after
+ * defining
  *
- *   KERNEL(name)  name with the set's suffix
- *   Vec           a vector of W doubles (plain double when W is 1)
- *   W             doubles per Vec
+ *   GemmReal      the element type, double or float
+ *   TYPED(name)   name with the type's suffix (gemm_runf for float)
+ *   KERNEL(name)  name with the set's and the type's suffixes
+ *   Vec           a vector of W GemmReals (plain GemmReal when W is 1)
+ *   W             GemmReals per Vec
  *   TARGET        the attributes that compile a function for the set
  *
  * The micro-kernel keeps a GEMM_MR x NR tile of C in 2 GEMM_MR
  * accumulators of type Vec: 12 of the 16 vector registers of SSE2, AVX2 or
  * AVX-512 (with room for the two B vectors and a broadcast), enough
- * independent sums to hide the latency of the multiply-add. */
+ * independent sums to hide the latency of the multiply-add.  A vector
+ * holds twice as many floats as doubles, so the float tile is twice as
+ * wide (6 x 16 on AVX2) for the same registers. */
 
 #define NR (2 * W)
 
 /* y[j] += x * b[j] for j < n. */
-static inline TARGET void KERNEL(axpy)(int n, double x,
-                                       const double *restrict b,
-                                       double *restrict y)
+static inline TARGET void KERNEL(axpy)(int n, GemmReal x,
+                                       const GemmReal *restrict b,
+                                       GemmReal *restrict y)
 {
     int j = 0;
     for (; j + W <= n; j += W) {
@@ -32,9 +37,9 @@ static inline TARGET void KERNEL(axpy)(int n, double x,
 
 /* y[j] = x * b[j] for j < n: the first step of a product with beta 0,
  * which would otherwise zero y and then add to it. */
-static inline TARGET void KERNEL(scal)(int n, double x,
-                                       const double *restrict b,
-                                       double *restrict y)
+static inline TARGET void KERNEL(scal)(int n, GemmReal x,
+                                       const GemmReal *restrict b,
+                                       GemmReal *restrict y)
 {
     int j = 0;
     for (; j + W <= n; j += W) {
@@ -49,8 +54,8 @@ static inline TARGET void KERNEL(scal)(int n, double x,
 
 /* sum(a[p] b[p]) for p < k, both contiguous; two vector sums for the
  * latency of the add. */
-static inline TARGET double KERNEL(dot)(int k, const double *restrict a,
-                                        const double *restrict b)
+static inline TARGET GemmReal KERNEL(dot)(int k, const GemmReal *restrict a,
+                                        const GemmReal *restrict b)
 {
     Vec s0 = {0}, s1 = {0};
     int p = 0;
@@ -63,7 +68,7 @@ static inline TARGET double KERNEL(dot)(int k, const double *restrict a,
         s0 += a0 * b0;
         s1 += a1 * b1;
     }
-    double lanes[W], s = 0;
+    GemmReal lanes[W], s = 0;
     s0 += s1;
     memcpy(lanes, &s0, sizeof lanes);
     for (int l = 0; l < W; l++)
@@ -79,25 +84,25 @@ static inline TARGET double KERNEL(dot)(int k, const double *restrict a,
  * are (B transposed, or one column), each element is a dot product, except
  * for A^T times one column: there the column of C gathers A's rows scaled
  * by the column's elements (k-i: a dot product would read A by columns). */
-static TARGET void KERNEL(direct)(const GemmArgs *g)
+static TARGET void KERNEL(direct)(const TYPED(GemmArgs) *g)
 {
-    GemmStrides s = gemm_strides(g);
+    GemmStrides s = TYPED(gemm_strides)(g);
     if (g->n == 1 && s.a_row == 1 && g->ldc == 1) {
-        gemm_scale_row(g->m, g->beta, g->c);
+        TYPED(gemm_scale_row)(g->m, g->beta, g->c);
         for (int p = 0; p < g->k; p++)
             KERNEL(axpy)(g->m, g->b[(ptrdiff_t)p * s.b_row], g->a + (ptrdiff_t)p * s.a_col,
                          g->c);
         return;
     }
     for (int i = 0; i < g->m; i++) {
-        double *c = g->c + (ptrdiff_t)i * g->ldc;
-        const double *a = g->a + (ptrdiff_t)i * s.a_row;
+        GemmReal *c = g->c + (ptrdiff_t)i * g->ldc;
+        const GemmReal *a = g->a + (ptrdiff_t)i * s.a_row;
         if (s.b_col != 1 || g->n == 1) {
             for (int j = 0; j < g->n; j++) {
-                const double *b = g->b + (ptrdiff_t)j * s.b_col;
-                double sum = s.a_col == 1 && s.b_row == 1
+                const GemmReal *b = g->b + (ptrdiff_t)j * s.b_col;
+                GemmReal sum = s.a_col == 1 && s.b_row == 1
                     ? KERNEL(dot)(g->k, a, b)
-                    : gemm_dot_strided(g->k, a, s.a_col, b, s.b_row);
+                    : TYPED(gemm_dot_strided)(g->k, a, s.a_col, b, s.b_row);
                 c[j] = g->beta == 0 ? sum : sum + g->beta * c[j];
             }
             continue;
@@ -107,7 +112,7 @@ static TARGET void KERNEL(direct)(const GemmArgs *g)
             KERNEL(scal)(g->n, a[0], g->b, c);
             p = 1;
         } else {
-            gemm_scale_row(g->n, g->beta, c);
+            TYPED(gemm_scale_row)(g->n, g->beta, c);
         }
         for (; p < g->k; p++)
             KERNEL(axpy)(g->n, a[(ptrdiff_t)p * s.a_col],
@@ -120,8 +125,8 @@ static TARGET void KERNEL(direct)(const GemmArgs *g)
  * WIDTH is a constant, which makes each copy a few vector moves (as a loop,
  * GCC made it a call to memmove). */
 static GEMM_INLINE TARGET void KERNEL(spread)(int n, int width, int kc,
-                                              const double *restrict src,
-                                              double *restrict dst)
+                                              const GemmReal *restrict src,
+                                              GemmReal *restrict dst)
 {
     int i = 0;
     for (; i + width <= n; i += width, dst += (ptrdiff_t)width * kc)
@@ -137,11 +142,11 @@ static GEMM_INLINE TARGET void KERNEL(spread)(int n, int width, int kc,
  * that each pass streams a row of A, not GEMM_MR values from each of kc
  * rows far apart.  (Untransposed, blocked only packs a last partial
  * panel.) */
-static TARGET void KERNEL(pack_a)(const GemmArgs *g, int i0, int p0, int mc,
-                                  int kc, double *restrict pa)
+static TARGET void KERNEL(pack_a)(const TYPED(GemmArgs) *g, int i0, int p0, int mc,
+                                  int kc, GemmReal *restrict pa)
 {
-    GemmStrides s = gemm_strides(g);
-    const double *a = g->a + (ptrdiff_t)i0 * s.a_row + (ptrdiff_t)p0 * s.a_col;
+    GemmStrides s = TYPED(gemm_strides)(g);
+    const GemmReal *a = g->a + (ptrdiff_t)i0 * s.a_row + (ptrdiff_t)p0 * s.a_col;
     if (s.a_row == 1) {
         for (int p = 0; p < kc; p++)
             KERNEL(spread)(mc, GEMM_MR, kc, a + (ptrdiff_t)p * s.a_col,
@@ -150,9 +155,9 @@ static TARGET void KERNEL(pack_a)(const GemmArgs *g, int i0, int p0, int mc,
     }
     for (int ir = 0; ir < mc; ir += GEMM_MR, pa += GEMM_MR * kc) {
         int rows = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
-        const double *ai = a + (ptrdiff_t)ir * s.a_row;
+        const GemmReal *ai = a + (ptrdiff_t)ir * s.a_row;
         for (int p = 0; p < kc; p++) {
-            const double *ap = ai + p;
+            const GemmReal *ap = ai + p;
             int r = 0;
             for (; r < rows; r++)
                 pa[p * GEMM_MR + r] = ap[(ptrdiff_t)r * s.a_row];
@@ -169,11 +174,11 @@ static TARGET void KERNEL(pack_a)(const GemmArgs *g, int i0, int p0, int mc,
  * time; where its columns are (B transposed), a cache line of each of
  * the NR columns at a time, so that the lines read and the lines of the
  * panel written stay in L1 until they are whole. */
-static TARGET void KERNEL(pack_b)(const GemmArgs *g, int p0, int j0, int kc,
-                                  int nc, double *restrict pb)
+static TARGET void KERNEL(pack_b)(const TYPED(GemmArgs) *g, int p0, int j0, int kc,
+                                  int nc, GemmReal *restrict pb)
 {
-    GemmStrides s = gemm_strides(g);
-    const double *b = g->b + (ptrdiff_t)p0 * s.b_row + (ptrdiff_t)j0 * s.b_col;
+    GemmStrides s = TYPED(gemm_strides)(g);
+    const GemmReal *b = g->b + (ptrdiff_t)p0 * s.b_row + (ptrdiff_t)j0 * s.b_col;
     if (s.b_col == 1) {
         for (int p = 0; p < kc; p++)
             KERNEL(spread)(nc, NR, kc, b + (ptrdiff_t)p * s.b_row, pb + p * NR);
@@ -181,11 +186,11 @@ static TARGET void KERNEL(pack_b)(const GemmArgs *g, int p0, int j0, int kc,
     }
     for (int jr = 0; jr < nc; jr += NR, pb += NR * kc) {
         int cols = nc - jr < NR ? nc - jr : NR;
-        const double *bj0 = b + (ptrdiff_t)jr * s.b_col;
+        const GemmReal *bj0 = b + (ptrdiff_t)jr * s.b_col;
         int q = 0;
         for (; q + GEMM_LINE <= kc; q += GEMM_LINE)
             for (int j = 0; j < cols; j++) {
-                const double *bj = bj0 + (ptrdiff_t)j * s.b_col + q;
+                const GemmReal *bj = bj0 + (ptrdiff_t)j * s.b_col + q;
                 for (int p = 0; p < GEMM_LINE; p++)
                     pb[(q + p) * NR + j] = bj[p];
             }
@@ -204,10 +209,10 @@ static TARGET void KERNEL(pack_b)(const GemmArgs *g, int p0, int j0, int kc,
  * and nr <= NR are the part of the tile inside C; A's rows past mr are
  * read (they must exist) and ignored.  Inlined into micro_packed and
  * micro_rows, where one of the strides is 1. */
-static GEMM_INLINE TARGET void KERNEL(tile)(int kc, const double *restrict a,
+static GEMM_INLINE TARGET void KERNEL(tile)(int kc, const GemmReal *restrict a,
                                             ptrdiff_t rs, ptrdiff_t ks,
-                                            const double *restrict b,
-                                            double *c, int ldc, int mr,
+                                            const GemmReal *restrict b,
+                                            GemmReal *c, int ldc, int mr,
                                             int nr, int add)
 {
     /* The tile of C is read or written only after the loop: have its lines
@@ -240,7 +245,7 @@ static GEMM_INLINE TARGET void KERNEL(tile)(int kc, const double *restrict a,
     };
     if (mr == GEMM_MR && nr == NR) {
         for (int r = 0; r < GEMM_MR; r++) {
-            double *cr = c + (ptrdiff_t)r * ldc;
+            GemmReal *cr = c + (ptrdiff_t)r * ldc;
             for (int h = 0; h < 2; h++) {
                 Vec v = tile[2 * r + h];
                 if (add) {
@@ -253,27 +258,27 @@ static GEMM_INLINE TARGET void KERNEL(tile)(int kc, const double *restrict a,
         }
         return;
     }
-    double t[GEMM_MR * NR];
+    GemmReal t[GEMM_MR * NR];
     memcpy(t, tile, sizeof t);
     for (int r = 0; r < mr; r++) {
-        double *cr = c + (ptrdiff_t)r * ldc;
+        GemmReal *cr = c + (ptrdiff_t)r * ldc;
         for (int j = 0; j < nr; j++)
             cr[j] = add ? cr[j] + t[r * NR + j] : t[r * NR + j];
     }
 }
 
 /* The tile with a packed panel of A. */
-static TARGET void KERNEL(micro_packed)(int kc, const double *restrict a,
-                                        const double *restrict b, double *c,
+static TARGET void KERNEL(micro_packed)(int kc, const GemmReal *restrict a,
+                                        const GemmReal *restrict b, GemmReal *c,
                                         int ldc, int mr, int nr, int add)
 {
     KERNEL(tile)(kc, a, 1, GEMM_MR, b, c, ldc, mr, nr, add);
 }
 
 /* The tile where A's rows are contiguous, read in place (rs = lda). */
-static TARGET void KERNEL(micro_rows)(int kc, const double *restrict a,
-                                      ptrdiff_t rs, const double *restrict b,
-                                      double *c, int ldc, int mr, int nr,
+static TARGET void KERNEL(micro_rows)(int kc, const GemmReal *restrict a,
+                                      ptrdiff_t rs, const GemmReal *restrict b,
+                                      GemmReal *c, int ldc, int mr, int nr,
                                       int add)
 {
     KERNEL(tile)(kc, a, rs, 1, b, c, ldc, mr, nr, add);
@@ -291,12 +296,12 @@ static TARGET void KERNEL(micro_rows)(int kc, const double *restrict a,
  * panels of B, so packing it cost a pass over A for nothing (bench: the
  * batch-1024 mlp gradient 14.1 -> 12.8 ms).  Transposed A is packed: read
  * in place, each k step would be a row of A of its own, and a page. */
-static TARGET void KERNEL(blocked)(const GemmArgs *g, const GemmBlocks *bk,
-                                   double *work)
+static TARGET void KERNEL(blocked)(const TYPED(GemmArgs) *g, const GemmBlocks *bk,
+                                   GemmReal *work)
 {
-    GemmStrides s = gemm_strides(g);
-    double *pa = work;
-    double *pb = work + gemm_round_up(bk->mc, GEMM_MR) * (size_t)bk->kc;
+    GemmStrides s = TYPED(gemm_strides)(g);
+    GemmReal *pa = work;
+    GemmReal *pb = work + gemm_round_up(bk->mc, GEMM_MR) * (size_t)bk->kc;
     for (int jc = 0; jc < g->n; jc += bk->nc) {
         int nc = g->n - jc < bk->nc ? g->n - jc : bk->nc;
         for (int pc = 0; pc < g->k; pc += bk->kc) {
@@ -307,15 +312,15 @@ static TARGET void KERNEL(blocked)(const GemmArgs *g, const GemmBlocks *bk,
             for (int ic = 0; ic < g->m; ic += bk->mc) {
                 int mc = g->m - ic < bk->mc ? g->m - ic : bk->mc;
                 int whole = s.a_col == 1 ? mc - mc % GEMM_MR : 0;
-                const double *a = g->a + (ptrdiff_t)ic * s.a_row
+                const GemmReal *a = g->a + (ptrdiff_t)ic * s.a_row
                     + (ptrdiff_t)pc * s.a_col;
                 if (whole < mc)
                     KERNEL(pack_a)(g, ic + whole, pc, mc - whole, kc,
                                    pa + (ptrdiff_t)whole * kc);
                 for (int jr = 0; jr < nc; jr += NR)
                     for (int ir = 0; ir < mc; ir += GEMM_MR) {
-                        const double *b = pb + (ptrdiff_t)jr * kc;
-                        double *c = g->c + (ptrdiff_t)(ic + ir) * g->ldc
+                        const GemmReal *b = pb + (ptrdiff_t)jr * kc;
+                        GemmReal *c = g->c + (ptrdiff_t)(ic + ir) * g->ldc
                             + jc + jr;
                         int mr = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
                         int nr = nc - jr < NR ? nc - jr : NR;

@@ -14,7 +14,11 @@
  * The kernels (gemm-kernel.h) are compiled once per instruction set and the
  * one for the CPU is chosen at each call: AVX-512, AVX2 with FMA, and the
  * compiler's baseline.  With configure --with-blas the blocked products go
- * to cblas_dgemm instead. */
+ * to cblas_dgemm instead.
+ *
+ * gradrt_gemmf is the same product in float: gemm-real.h holds everything
+ * that depends on the element type, and this file includes it once for
+ * double and once for float (cblas_sgemm with --with-blas). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -55,16 +59,6 @@ typedef struct {
     int a_row, a_col, b_row, b_col;
 } GemmStrides;
 
-static GemmStrides gemm_strides(const GemmArgs *g)
-{
-    GemmStrides s;
-    s.a_row = g->trans_a ? 1 : g->lda;
-    s.a_col = g->trans_a ? g->lda : 1;
-    s.b_row = g->trans_b ? 1 : g->ldb;
-    s.b_col = g->trans_b ? g->ldb : 1;
-    return s;
-}
-
 static size_t gemm_round_up(int n, int unit)
 {
     return (size_t)(n + unit - 1) / (size_t)unit * (size_t)unit;
@@ -77,16 +71,6 @@ static int gemm_balance(int n, int max, int unit)
 {
     int pieces = (n + max - 1) / max;
     return (int)gemm_round_up((n + pieces - 1) / pieces, unit);
-}
-
-/* c = beta c, where beta 0 writes zeros without reading c. */
-static void gemm_scale_row(int n, double beta, double *c)
-{
-    if (beta == 0)
-        memset(c, 0, (size_t)n * sizeof *c);
-    else if (beta != 1)
-        for (int j = 0; j < n; j++)
-            c[j] *= beta;
 }
 
 /* Ask for the cache line at P ahead of its use, where the compiler can. */
@@ -109,105 +93,39 @@ static void gemm_scale_row(int n, double beta, double *c)
  * fifth of dZ3 W3^T, and up to K = 96 they did not pay). */
 enum { GEMM_PREFETCH_KC = 96 };
 
-/* Doubles in a cache line (of 64 bytes: x86-64, most AArch64). */
-enum { GEMM_LINE = 8 };
-
-static double gemm_dot_strided(int k, const double *a, int sa,
-                               const double *b, int sb)
-{
-    double s = 0;
-    for (int p = 0; p < k; p++)
-        s += a[(ptrdiff_t)p * sa] * b[(ptrdiff_t)p * sb];
-    return s;
-}
-
-/* The portable kernels, for every compiler: W = 1 makes Vec a double. */
-#define KERNEL(name) gemm_##name##_plain
-#define W 1
-#define TARGET
-typedef double GemmVecPlain;
-#define Vec GemmVecPlain
-#include "gemm-kernel.h"
-#undef KERNEL
-#undef W
-#undef TARGET
-#undef Vec
-
-/* With GNU C vector extensions: 16-byte vectors on the compiler's baseline
- * (SSE2 on x86-64, NEON on AArch64), and on x86 also AVX2 and AVX-512 kernels
- * compiled for those sets alone, which only run where the CPU has them. */
-#if defined(__GNUC__) && !defined(GRADRT_GEMM_PLAIN)
-#define GEMM_VECTOR 1
-#define KERNEL(name) gemm_##name##_vec2
-#define W 2
-#define TARGET
-typedef double GemmVec2 __attribute__((vector_size(2 * sizeof(double))));
-#define Vec GemmVec2
-#include "gemm-kernel.h"
-#undef KERNEL
-#undef W
-#undef TARGET
-#undef Vec
-
-#if defined(__x86_64__) || defined(__i386__)
-#define GEMM_X86 1
-#define KERNEL(name) gemm_##name##_avx2
-#define W 4
-#define TARGET __attribute__((target("avx2,fma")))
-typedef double GemmVec4 __attribute__((vector_size(4 * sizeof(double))));
-#define Vec GemmVec4
-#include "gemm-kernel.h"
-#undef KERNEL
-#undef W
-#undef TARGET
-#undef Vec
-
-#define KERNEL(name) gemm_##name##_avx512
-#define W 8
-#define TARGET __attribute__((target("avx512f,fma")))
-typedef double GemmVec8 __attribute__((vector_size(8 * sizeof(double))));
-#define Vec GemmVec8
-#include "gemm-kernel.h"
-#undef KERNEL
-#undef W
-#undef TARGET
-#undef Vec
-#endif
-#endif
-
 /* What a kernel needs of the CPU beyond the compiler's baseline. */
 typedef enum {
     GEMM_NEEDS_NOTHING, GEMM_NEEDS_AVX2, GEMM_NEEDS_AVX512
 } GemmNeeds;
 
+/* The instruction sets there are kernels for, best last: gemm-real.h's
+ * tables list each type's kernels in this order. */
 typedef struct {
     const char *name;
     GemmNeeds needs;
-    int nr;
-    void (*direct)(const GemmArgs *g);
-    void (*blocked)(const GemmArgs *g, const GemmBlocks *bk, double *work);
-} GemmKernel;
+} GemmSet;
 
-/* Best last: gemm_kernel picks the last one the CPU can run. */
-static const GemmKernel gemm_kernels[] = {
-    { "plain", GEMM_NEEDS_NOTHING, 2, gemm_direct_plain, gemm_blocked_plain },
-#ifdef GEMM_VECTOR
-    { "vec2", GEMM_NEEDS_NOTHING, 4, gemm_direct_vec2, gemm_blocked_vec2 },
+static const GemmSet gemm_sets[] = {
+    { "plain", GEMM_NEEDS_NOTHING },
+#if defined(__GNUC__) && !defined(GRADRT_GEMM_PLAIN)
+#define GEMM_VECTOR 1
+    { "vec2", GEMM_NEEDS_NOTHING },
+#if defined(__x86_64__) || defined(__i386__)
+#define GEMM_X86 1
+    { "avx2", GEMM_NEEDS_AVX2 },
+    { "avx512", GEMM_NEEDS_AVX512 },
 #endif
-#ifdef GEMM_X86
-    { "avx2", GEMM_NEEDS_AVX2, 8, gemm_direct_avx2, gemm_blocked_avx2 },
-    { "avx512", GEMM_NEEDS_AVX512, 16, gemm_direct_avx512,
-      gemm_blocked_avx512 },
 #endif
 };
 
-enum { GEMM_KERNELS = sizeof gemm_kernels / sizeof gemm_kernels[0] };
+enum { GEMM_KERNELS = sizeof gemm_sets / sizeof gemm_sets[0] };
 
-/* Whether this CPU runs kernel I.  libgcc (or compiler-rt) reads the CPU's
- * features once, at load time; __builtin_cpu_supports only tests a bit. */
+/* Whether this CPU runs the kernels of set I.  libgcc (or compiler-rt)
+ * reads the CPU's features once, at load time; __builtin_cpu_supports only
+ * tests a bit. */
 static int gemm_usable(int i)
 {
-    switch (gemm_kernels[i].needs) {
+    switch (gemm_sets[i].needs) {
 #ifdef GEMM_X86
     case GEMM_NEEDS_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -219,81 +137,30 @@ static int gemm_usable(int i)
     }
 }
 
-static const GemmKernel *gemm_best(void)
+/* The best set this CPU runs. */
+static int gemm_best(void)
 {
     int i = GEMM_KERNELS - 1;
     while (!gemm_usable(i))
         i--;
-    return &gemm_kernels[i];
+    return i;
 }
 
-/* The product is trivial: C = beta C. */
-static void gemm_scale(const GemmArgs *g)
-{
-    for (int i = 0; i < g->m; i++)
-        gemm_scale_row(g->n, g->beta, g->c + (ptrdiff_t)i * g->ldc);
-}
+#define GemmReal double
+#define TYPED(name) name
+#define GEMM_CBLAS cblas_dgemm
+#include "gemm-real.h"
+#undef GemmReal
+#undef TYPED
+#undef GEMM_CBLAS
 
-/* Whether the direct loop is the better way for this product. */
-static int gemm_is_small(const GemmArgs *g)
-{
-    return g->m < GEMM_MR || g->n == 1 || g->k <= 2
-        || (double)g->m * g->n * g->k < GEMM_DIRECT_MAX;
-}
-
-/* The blocked product with kernel KERN and blocks BK (clipped to the
- * product here).  Without memory for the packed blocks it runs the direct
- * loop, which needs none. */
-static void gemm_run_blocked(const GemmKernel *kern, const GemmArgs *g,
-                             GemmBlocks bk)
-{
-    bk.mc = gemm_balance(g->m, bk.mc, GEMM_MR);
-    bk.kc = gemm_balance(g->k, bk.kc, 1);
-    bk.nc = gemm_balance(g->n, bk.nc, kern->nr);
-    size_t size = (gemm_round_up(bk.mc, GEMM_MR)
-                   + gemm_round_up(bk.nc, kern->nr)) * (size_t)bk.kc;
-    /* 64 bytes over, to align the panels with cache lines. */
-    unsigned char *block = malloc(size * sizeof(double) + 64);
-    if (!block) {
-        kern->direct(g);
-        return;
-    }
-    double *work = (double *)(block + (64 - (uintptr_t)block % 64));
-    if (g->beta != 0 && g->beta != 1)
-        gemm_scale(g);
-    kern->blocked(g, &bk, work);
-    free(block);
-}
-
-static void gemm_run(const GemmKernel *kern, const GemmArgs *g)
-{
-    if (g->m == 0 || g->n == 0)
-        return;
-    if (g->k == 0) {
-        gemm_scale(g);
-        return;
-    }
-    if (gemm_is_small(g)) {
-        kern->direct(g);
-        return;
-    }
-#ifdef HAVE_CBLAS
-    cblas_dgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
-                g->trans_b ? CblasTrans : CblasNoTrans, g->m, g->n, g->k,
-                1.0, g->a, g->lda, g->b, g->ldb, g->beta, g->c, g->ldc);
-    return;
-#endif
-    GemmBlocks bk = { GEMM_MC, GEMM_KC, GEMM_NC };
-    gemm_run_blocked(kern, g, bk);
-}
-
-void gradrt_gemm(int trans_a, int trans_b, int m, int n, int k,
-                 const double *a, int lda, const double *b, int ldb,
-                 double beta, double *c, int ldc)
-{
-    GemmArgs g = { trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc };
-    gemm_run(gemm_best(), &g);
-}
+#define GemmReal float
+#define TYPED(name) name##f
+#define GEMM_CBLAS cblas_sgemm
+#include "gemm-real.h"
+#undef GemmReal
+#undef TYPED
+#undef GEMM_CBLAS
 
 #ifdef GEMM_TESTING
 int gemm_test_kernels(void)
@@ -303,7 +170,7 @@ int gemm_test_kernels(void)
 
 const char *gemm_test_name(int kernel)
 {
-    return gemm_kernels[kernel].name;
+    return gemm_sets[kernel].name;
 }
 
 int gemm_test_usable(int kernel)
@@ -313,22 +180,6 @@ int gemm_test_usable(int kernel)
 
 int gemm_test_best(void)
 {
-    return (int)(gemm_best() - gemm_kernels);
-}
-
-void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,
-                   const GemmArgs *g)
-{
-    const GemmKernel *kern = &gemm_kernels[kernel];
-    if (g->m == 0 || g->n == 0)
-        return;
-    if (path == GEMM_PATH_AUTO)
-        gemm_run(kern, g);
-    else if (g->k == 0)
-        gemm_scale(g);
-    else if (path == GEMM_PATH_DIRECT)
-        kern->direct(g);
-    else
-        gemm_run_blocked(kern, g, *bk);
+    return gemm_best();
 }
 #endif

@@ -6,167 +6,18 @@ const char *gradrt_version(void)
     return GRADRT_VERSION;
 }
 
-/* exp() only ever sees a non-positive argument, so nothing overflows;
- * for x < 0 the second form keeps the tiny results' relative accuracy. */
-double gradrt_sigmoid(double x)
-{
-    if (x >= 0)
-        return 1 / (1 + exp(-x));
-    double z = exp(x);
-    return z / (1 + z);
-}
+#define REAL double
+#define NAME(name) name
+#define MATH(name) name
+#include "gradrt-impl.h"
+#undef REAL
+#undef NAME
+#undef MATH
 
-/* With z = exp(-|x|) <= 1: sigmoid(|x|) = 1 / (1 + z) and
- * sigmoid(-|x|) = z / (1 + z), so no term cancels. */
-double gradrt_sigmoid_deriv(double x)
-{
-    double z = exp(-fabs(x));
-    return z / ((1 + z) * (1 + z));
-}
-
-/* 1 - tanh(x)^2 = 4 e^(-2|x|) / (1 + e^(-2|x|))^2. */
-double gradrt_tanh_deriv(double x)
-{
-    double z = exp(-2 * fabs(x));
-    return 4 * z / ((1 + z) * (1 + z));
-}
-
-/* max(x, 0) + log1p(exp(-|x|)): no overflow, and log1p keeps the tail
- * exact where exp(-|x|) is far below 1. */
-double gradrt_softplus(double x)
-{
-    return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-}
-
-/* The value and the derivative from one exp, each bit for bit what
- * gradrt_sigmoid and gradrt_sigmoid_deriv (gradrt_softplus and
- * gradrt_sigmoid) give. */
-double gradrt_sigmoid_with_deriv(double x, double *deriv)
-{
-    double z = exp(-fabs(x));
-    *deriv = z / ((1 + z) * (1 + z));
-    return (x >= 0 ? 1 : z) / (1 + z);
-}
-
-double gradrt_softplus_with_deriv(double x, double *deriv)
-{
-    double z = exp(-fabs(x));
-    *deriv = (x >= 0 ? 1 : z) / (1 + z);
-    return (x > 0 ? x : 0) + log1p(z);
-}
-
-/* The row's maximum, or NaN if the row holds one: a comparison alone
- * would skip it. */
-static double row_max(int n, const double *x)
-{
-    double m = x[0];
-    for (int j = 1; j < n && !isnan(m); j++)
-        if (x[j] > m || isnan(x[j]))
-            m = x[j];
-    return m;
-}
-
-/* x - m for an element x of a row whose maximum is m.  Where m is infinite
- * the row is taken as the limit of rows whose largest entries grow (or a
- * row of -inf, whose entries fall) together: the entries equal to m count
- * as 0 and the others as -inf, so that softmax shares 1 among the k entries
- * equal to m.  A NaN maximum gives NaN. */
-static double shifted(double x, double m)
-{
-    if (isinf(m))
-        return x == m ? 0 : -INFINITY;
-    return x - m;
-}
-
-/* sum(exp(x - m)): at least 1, since the term of the maximum is exactly 1,
- * so it never underflows, and no term overflows. */
-static double row_sum_exp(int n, const double *x, double m)
-{
-    double s = 0;
-    for (int j = 0; j < n; j++)
-        s += exp(shifted(x[j], m));
-    return s;
-}
-
-void gradrt_softmax(int rows, int n, const double *x, double *y)
-{
-    for (int r = 0; r < rows; r++, x += n, y += n) {
-        double m = row_max(n, x);
-        double s = 0;
-        for (int j = 0; j < n; j++) {
-            y[j] = exp(shifted(x[j], m));
-            s += y[j];
-        }
-        for (int j = 0; j < n; j++)
-            y[j] /= s;
-    }
-}
-
-void gradrt_softmax_backward(int rows, int n, const double *y,
-                             const double *dy, double *dx, int accumulate)
-{
-    for (int r = 0; r < rows; r++, y += n, dy += n, dx += n) {
-        double dot = 0;
-        for (int j = 0; j < n; j++)
-            dot += dy[j] * y[j];
-        for (int j = 0; j < n; j++) {
-            double d = y[j] * (dy[j] - dot);
-            dx[j] = accumulate ? dx[j] + d : d;
-        }
-    }
-}
-
-/* (x - m) - log(s) adds two quantities of one sign, so it is exact to
- * rounding; x - (m + log(s)) would round m + log(s) to the spacing of m
- * first, which is 2 at m = 1e16. */
-void gradrt_log_softmax(int rows, int n, const double *x, double *y)
-{
-    for (int r = 0; r < rows; r++, x += n, y += n) {
-        double m = row_max(n, x);
-        double log_s = log(row_sum_exp(n, x, m));
-        for (int j = 0; j < n; j++)
-            y[j] = shifted(x[j], m) - log_s;
-    }
-}
-
-/* softmax(x) = exp(x - m) / s from x itself: exp(y) would carry the
- * rounding error of y, |y| ulps of it. */
-void gradrt_log_softmax_backward_x(int rows, int n, const double *x,
-                                   const double *dy, double *dx,
-                                   int accumulate)
-{
-    for (int r = 0; r < rows; r++, x += n, dy += n, dx += n) {
-        double m = row_max(n, x);
-        double s = row_sum_exp(n, x, m);
-        double total = 0;
-        for (int j = 0; j < n; j++)
-            total += dy[j];
-        for (int j = 0; j < n; j++) {
-            double d = dy[j] - exp(shifted(x[j], m)) / s * total;
-            dx[j] = accumulate ? dx[j] + d : d;
-        }
-    }
-}
-
-void gradrt_logsumexp(int rows, int n, const double *x, double *y)
-{
-    for (int r = 0; r < rows; r++, x += n) {
-        double m = row_max(n, x);
-        y[r] = m + log(row_sum_exp(n, x, m));
-    }
-}
-
-/* softmax(x) from x, as above: exp(x - y) from the rounded y is off by a
- * factor exp(y - rounded y), e^-0.9 at y = 1e16 + log 3. */
-void gradrt_logsumexp_backward(int rows, int n, const double *x,
-                               const double *dy, double *dx, int accumulate)
-{
-    for (int r = 0; r < rows; r++, x += n, dx += n) {
-        double m = row_max(n, x);
-        double s = row_sum_exp(n, x, m);
-        for (int j = 0; j < n; j++) {
-            double d = dy[r] * (exp(shifted(x[j], m)) / s);
-            dx[j] = accumulate ? dx[j] + d : d;
-        }
-    }
-}
+#define REAL float
+#define NAME(name) name##f
+#define MATH(name) name##f
+#include "gradrt-impl.h"
+#undef REAL
+#undef NAME
+#undef MATH

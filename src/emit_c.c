@@ -20,8 +20,6 @@
 #include "config.h"
 #include "gradc.h"
 
-#define REAL "double"
-
 typedef enum Storage {
     ST_NONE,      /* not computed */
     ST_CONST,
@@ -77,6 +75,7 @@ typedef struct Emitter {
     const Graph *g;
     const AdjointProgram *prog;
     const EmitOptions *opts;
+    const RealType *real;    /* the type of every number */
     Arena *keep;             /* names, tables and the function bodies */
     Arena *arena;            /* scratch text, reset after every statement */
     CNames *idents;          /* parameters, locals, functions */
@@ -145,20 +144,6 @@ static const char *fmt(Emitter *e, const char *f, ...)
     const char *s = arena_vprintf(e->arena, f, ap);
     va_end(ap);
     return s;
-}
-
-/* The shortest literal that reads back as exactly V, always a double. */
-static const char *literal(Arena *arena, double v)
-{
-    char text[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(text, sizeof text, "%.*g", prec, v);
-        if (strtod(text, NULL) == v)
-            break;
-    }
-    if (!strpbrk(text, ".eEn"))
-        strcat(text, ".0");
-    return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
 /* The source text of statement STMT on one line, safe inside a comment;
@@ -415,6 +400,44 @@ static const char *adj_ptr(Emitter *e, int n)
     return adj_is_scalar(e, n) && !ptr ? fmt(e, "&%s", base) : base;
 }
 
+/* The name of the double function NAME (libm's or the runtime's) for the
+ * generated code's type: expf, gradrt_gemmf.  <math.h>'s classification
+ * macros take any type. */
+static const char *call_name(Emitter *e, const char *name)
+{
+    static const char *const generic[] = { "isnan", "isinf", "isfinite", "signbit" };
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        if (strcmp(name, generic[i]) == 0)
+            return name;
+    bool runtime = strncmp(name, "gradrt_", 7) == 0;
+    const char *suffix = runtime ? e->real->runtime_suffix : e->real->libm_suffix;
+    return *suffix ? fmt(e, "%s%s", name, suffix) : name;
+}
+
+static bool is_ident_char(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+/* Copies the word or number at S, of a template's own text, to OUT for the
+ * generated code's type: a call gets call_name, a literal with a point the
+ * type's suffix.  Returns what follows it. */
+static const char *expand_token(Emitter *e, Buf *out, const char *s)
+{
+    const char *end = s;
+    while (is_ident_char(*end) || (*s >= '0' && *s <= '9' && *end == '.'))
+        end++;
+    const char *word = fmt(e, "%.*s", (int)(end - s), s);
+    if (*end == '(' && !(*s >= '0' && *s <= '9'))
+        buf_puts(out, call_name(e, word));
+    else if (strchr(word, '.'))
+        buf_printf(out, "%s%s", word, e->real->literal_suffix);
+    else
+        buf_puts(out, word);
+    return end;
+}
+
 /* Expands a template: %0 %1 operands, %= the node, %d its stored
  * derivative, %g its adjoint. */
 static const char *expand(Emitter *e, const char *tmpl, const char *a0,
@@ -423,7 +446,14 @@ static const char *expand(Emitter *e, const char *tmpl, const char *a0,
 {
     Buf out;
     buf_init(&out, e->arena);
+    /* double, the templates' own type, needs no token rewritten */
+    bool retype = *e->real->literal_suffix || *e->real->libm_suffix ||
+                  *e->real->runtime_suffix;
     for (const char *s = tmpl; *s; s++) {
+        if (retype && is_ident_char(*s)) {
+            s = expand_token(e, &out, s) - 1;
+            continue;
+        }
         if (*s != '%') {
             buf_putc(&out, *s);
             continue;
@@ -547,7 +577,7 @@ static void emit_reduce(Emitter *e, const Loop *outer, int nouter,
     }
     Buf body;
     buf_init(&body, e->arena);
-    buf_printf(&body, REAL " %s = 0.0;\n", e->acc);
+    buf_printf(&body, "%s %s = %s;\n", e->real->name, e->acc, e->real->zero);
     /* The inner loops, which the outer nest indents. */
     write_nest(&body, 0, inner, ninner, assign(e, e->acc, false, term), false);
     const char *total = div > 1 ? fmt(e, "%s / %ld", e->acc, div) : e->acc;
@@ -732,7 +762,7 @@ static void name_values(Emitter *e)
         switch (c->storage) {
         case ST_CONST:
             /* Spelt once: a constant may be read at many places. */
-            c->name = literal(e->keep, node->value);
+            c->name = real_literal(e->keep, e->real, node->value);
             break;
         case ST_PARAM: c->name = e->param_name[node->param]; break;
         case ST_TAPE: c->name = cnames_claim(e->members, pref); break;
@@ -995,9 +1025,10 @@ static int larger_slot(const void *pa, const void *pb)
 }
 
 /* Elements of work area a slot takes: a whole number of 64-byte lines. */
-static long work_elements(long size)
+static long work_elements(const Emitter *e, long size)
 {
-    return (size + 7) / 8 * 8;
+    long line = 64 / e->real->size;
+    return (size + line - 1) / line * line;
 }
 
 /* Slots for the N arrays of one part of FN, whose lifetimes LIFE gives,
@@ -1017,7 +1048,7 @@ static void plan_part_locals(Emitter *e, Fn fn, const Lifetime *life, const int 
             s->name = name[i];
             s->size = life[i].size;
             s->offset = -1;
-            stack += s->size * (long)sizeof(double);
+            stack += s->size * (long)e->real->size;
         }
         l->slot_of[node[i]] = l->nslots + slot[i];
     }
@@ -1027,14 +1058,14 @@ static void plan_part_locals(Emitter *e, Fn fn, const Lifetime *life, const int 
     qsort(by_size, (size_t)nslots, sizeof *by_size, larger_slot);
     for (int i = 0; i < nslots && stack > e->opts->stack_limit; i++) {
         slots[by_size[i].slot].offset = 0;
-        stack -= by_size[i].size * (long)sizeof(double);
+        stack -= by_size[i].size * (long)e->real->size;
     }
     /* Offsets in the order the arrays appear. */
     for (int i = 0; i < nslots; i++) {
         if (slots[i].offset < 0)
             continue;
         slots[i].offset = work;
-        work += work_elements(slots[i].size);
+        work += work_elements(e, slots[i].size);
     }
     l->nslots += nslots;
     if (stack > l->stack_bytes)
@@ -1134,7 +1165,7 @@ static void plan_backward_locals(Emitter *e)
         for (int k = 0; k < nslots; k++)
             if ((size[k] == 1) == scalars) {
                 offset[k] = cross;
-                cross += scalars ? 1 : work_elements(size[k]);
+                cross += scalars ? 1 : work_elements(e, size[k]);
             }
     e->adj_at = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *e->adj_at);
     for (size_t i = 0; i < g->nnodes; i++)
@@ -1189,10 +1220,10 @@ static const char *param_decl(Emitter *e, Shape s, const char *name, bool out,
 {
     const char *restrict_ = definition ? "restrict " : "";
     if (out)
-        return fmt(e, REAL " *%s%s", restrict_, name);
+        return fmt(e, "%s *%s%s", e->real->name, restrict_, name);
     if (is_scalar(s))
-        return fmt(e, REAL " %s", name);
-    return fmt(e, "const " REAL " *%s%s", restrict_, name);
+        return fmt(e, "%s %s", e->real->name, name);
+    return fmt(e, "const %s *%s%s", e->real->name, restrict_, name);
 }
 
 static void doc_line(Buf *doc, const char *name, const char *what)
@@ -1210,7 +1241,7 @@ static void prototype(Emitter *e, Buf *out, Fn fn, int part, Buf *doc, bool defi
     if (part >= 0)
         buf_printf(out, "static GRADRT_NOINLINE void %s(", e->part_name[fn][part]);
     else
-        buf_printf(out, "%s %s(", fn == FN_GRAD ? REAL : "void", fn_name(e, fn));
+        buf_printf(out, "%s %s(", fn == FN_GRAD ? e->real->name : "void", fn_name(e, fn));
     buf_printf(out, "%s%s *%s", fn == FN_BACKWARD ? "const " : "", e->tape_type, e->tape);
     doc_line(doc, e->tape, fn == FN_BACKWARD
                                   ? "the tape filled by the forward call"
@@ -1296,8 +1327,9 @@ static void end_body(Emitter *e, Buf *out, const Buf *body)
     /* The forward values never share the work area, so the backward pass
      * may write it although it reads the tape as const. */
     if (e->uses_work)
-        buf_printf(out, "    " REAL " *const %s = %s%s->%s;\n", e->work,
-                   fn == FN_BACKWARD ? "(" REAL " *)" : "", e->tape, e->work_member);
+        buf_printf(out, "    %s *const %s = %s%s->%s;\n", e->real->name, e->work,
+                   fn == FN_BACKWARD ? fmt(e, "(%s *)", e->real->name) : "", e->tape,
+                   e->work_member);
     buf_putn(out, body->data, body->len);
     buf_puts(out, "}\n");
 }
@@ -1345,16 +1377,17 @@ static void declare_local(Emitter *e, int n, const char *name, Shape s)
 {
     const Locals *l = &e->locals[e->fn];
     if (is_scalar(s)) {
-        emit_line(e, fmt(e, REAL " %s;", name));
+        emit_line(e, fmt(e, "%s %s;", e->real->name, name));
         return;
     }
     const Slot *slot = &l->slots[l->slot_of[n]];
     if (slot->offset >= 0)
-        emit_line(e, fmt(e, REAL " *const %s = %s;", name, work_at(e, slot->offset)));
+        emit_line(e, fmt(e, "%s *const %s = %s;", e->real->name, name,
+                         work_at(e, slot->offset)));
     else if (slot->name == name)
-        emit_line(e, fmt(e, REAL " %s[%ld];", name, shape_size(s)));
+        emit_line(e, fmt(e, "%s %s[%ld];", e->real->name, name, shape_size(s)));
     else
-        emit_line(e, fmt(e, REAL " *const %s = %s;", name, slot->name));
+        emit_line(e, fmt(e, "%s *const %s = %s;", e->real->name, name, slot->name));
 }
 
 /* ---- elementwise operators ---- */
@@ -1427,21 +1460,22 @@ static void fwd_elem(Emitter *e, int n)
         if (e->nodes[n].storage == ST_LOCAL)
             declare_local(e, n, e->nodes[n].name, node->shape);
         if (deriv)
-            emit_line(e, fmt(e, "%s(%ld, %s, %s, %s);", info->array_fwd_deriv,
+            emit_line(e, fmt(e, "%s(%ld, %s, %s, %s);", call_name(e, info->array_fwd_deriv),
                              shape_size(node->shape), value_ptr(e, node->args[0]),
                              value_ptr(e, n), deriv_base(e, n)));
         else
-            emit_line(e, fmt(e, "%s(%ld, %s, %s);", info->array_fwd, shape_size(node->shape),
+            emit_line(e, fmt(e, "%s(%ld, %s, %s);", call_name(e, info->array_fwd),
+                             shape_size(node->shape),
                              value_ptr(e, node->args[0]), value_ptr(e, n)));
         return;
     }
     Frame f = frame_for(e, node->shape, others, info->arity);
     /* A scalar's value and stored derivative from one call. */
-    const char *rhs = deriv ? fmt(e, "%s(%s, &%s)", info->fwd_deriv,
+    const char *rhs = deriv ? fmt(e, "%s(%s, &%s)", call_name(e, info->fwd_deriv),
                                   value_at(e, node->args[0], "0"), deriv_at(e, n, "0"))
                             : expand_at(e, &f, n, info->fwd);
     if (is_scalar(node->shape) && e->nodes[n].storage == ST_LOCAL) {
-        emit_line(e, fmt(e, "const " REAL " %s = %s;", e->nodes[n].name, rhs));
+        emit_line(e, fmt(e, "const %s %s = %s;", e->real->name, e->nodes[n].name, rhs));
         return;
     }
     if (e->nodes[n].storage == ST_LOCAL)
@@ -1522,9 +1556,10 @@ static const char *matmul_b_index(Emitter *e, const Node *node, Mat d, const cha
 static void emit_gemm(Emitter *e, bool trans_a, bool trans_b, Mat d, const char *a,
                       const char *b, const char *c, bool first)
 {
-    emit_line(e, fmt(e, "gradrt_gemm(%d, %d, %ld, %ld, %ld, %s, %ld, %s, %ld, %s, %s, %ld);",
-                     trans_a, trans_b, d.m, d.n, d.k, a, trans_a ? d.m : d.k, b,
-                     trans_b ? d.k : d.n, first ? "0.0" : "1.0", c, d.n));
+    emit_line(e, fmt(e, "%s(%d, %d, %ld, %ld, %ld, %s, %ld, %s, %ld, %s, %s, %ld);",
+                     call_name(e, "gradrt_gemm"), trans_a, trans_b, d.m, d.n, d.k, a,
+                     trans_a ? d.m : d.k, b, trans_b ? d.k : d.n,
+                     first ? e->real->zero : e->real->one, c, d.n));
 }
 
 static void fwd_matmul(Emitter *e, int n)
@@ -1795,9 +1830,9 @@ static void adj_conv1d(Emitter *e, const Adjoint *a)
     } else if (adj_is_whole(e, a->from)) {
         /* dh[j] = sum_i dy[i] x[i + j - r]: k long sums, which the
          * runtime takes in partial sums */
-        emit_line(e, fmt(e, "gradrt_correlate(%ld, %ld, %s, %s, %s, %s);", len, k,
-                         value_ptr(e, node->args[0]), adj_ptr(e, a->from),
-                         a->first ? "0.0" : "1.0", adj_ptr(e, a->to)));
+        emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %s);", call_name(e, "gradrt_correlate"),
+                         len, k, value_ptr(e, node->args[0]), adj_ptr(e, a->from),
+                         a->first ? e->real->zero : e->real->one, adj_ptr(e, a->to)));
     } else {
         /* the same, where dy is one number broadcast */
         Loop outer[1] = { { j, NULL, NULL, k } };
@@ -1815,8 +1850,8 @@ static void fwd_rows(Emitter *e, int n)
 {
     const Node *node = &e->g->nodes[n];
     Shape x = node_shape(e, node->args[0]);
-    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);", struct_emitters[node->op].kernel[0],
-                     rows_of(x), cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s);",
+                     call_name(e, struct_emitters[node->op].kernel[0]), rows_of(x), cols_of(x), value_ptr(e, node->args[0]), value_ptr(e, n)));
 }
 
 /* A backward kernel takes the forward value its rule reads, the result or
@@ -1826,7 +1861,8 @@ static void adj_rows(Emitter *e, const Adjoint *a)
     const Node *node = &e->g->nodes[a->from];
     Shape x = node_shape(e, a->to);
     int read = op_adjoint_reads(node->op, 0) & READS_SELF ? a->from : node->args[0];
-    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %d);", struct_emitters[node->op].kernel[1],
+    emit_line(e, fmt(e, "%s(%ld, %ld, %s, %s, %s, %d);",
+                     call_name(e, struct_emitters[node->op].kernel[1]),
                      rows_of(x), cols_of(x), value_ptr(e, read), adj_ptr(e, a->from),
                      adj_ptr(e, a->to), a->first ? 0 : 1));
 }
@@ -1929,7 +1965,8 @@ static void fwd_group(Emitter *e, int first, int end, const int *first_output,
         }
         const char *rhs = expand_at(e, &f, i, op_info[node->op].fwd);
         if (e->nodes[i].loop_scalar) {
-            buf_printf(&loop_body, "const " REAL " %s = %s;\n", e->nodes[i].name, rhs);
+            buf_printf(&loop_body, "const %s %s = %s;\n", e->real->name, e->nodes[i].name,
+                       rhs);
             continue;
         }
         if (e->nodes[i].storage == ST_LOCAL)
@@ -1938,7 +1975,7 @@ static void fwd_group(Emitter *e, int first, int end, const int *first_output,
     }
     loop_body.data[--loop_body.len] = '\0';
     if (sum) {
-        buf_printf(&body, REAL " %s = 0.0;\n", e->acc);
+        buf_printf(&body, "%s %s = %s;\n", e->real->name, e->acc, e->real->zero);
         write_nest(&body, 0, f.loops, 1, loop_body.data, false);
         long div = last->op == OP_MEAN ? size : 1;
         buf_printf(&body, "%s = %s;", value_lhs(e, end - 1, "0"),
@@ -2019,7 +2056,8 @@ static void emit_step(Emitter *e, const Adjoint *a)
     e->declare = NULL;
     if (a->first && to->op != OP_INPUT) {
         if (is_simple(e, a))
-            e->declare = e->nodes[a->to].nsteps_to == 1 ? "const " REAL " " : REAL " ";
+            e->declare = fmt(e, "%s%s ", e->nodes[a->to].nsteps_to == 1 ? "const " : "",
+                             e->real->name);
         else
             declare_local(e, owner, e->nodes[owner].adj_name, to->shape);
     }
@@ -2070,9 +2108,11 @@ static void load_crossing(Emitter *e, int p, const int *list, int n, const int *
             continue;
         const char *name = e->nodes[v].adj_name;
         if (!is_scalar(e->g->nodes[v].shape))
-            emit_line(e, fmt(e, REAL " *const %s = %s;", name, work_at(e, e->adj_at[v])));
+            emit_line(e, fmt(e, "%s *const %s = %s;", e->real->name, name,
+                             work_at(e, e->adj_at[v])));
         else
-            emit_line(e, fmt(e, "%s" REAL " %s = %s[%ld];", written[v] == p + 1 ? "" : "const ",
+            emit_line(e, fmt(e, "%s%s %s = %s[%ld];", written[v] == p + 1 ? "" : "const ",
+                             e->real->name,
                              name, work_at(e, 0), e->adj_at[v]));
     }
 }
@@ -2102,11 +2142,12 @@ static void emit_zero_gradients(Emitter *e)
         use(e, slot_grad(e, (int)i));
         Shape s = node_shape(e, p->node);
         if (is_scalar(s)) {
-            emit_line(e, fmt(e, "*%s = 0.0;", e->grad_name[i]));
+            emit_line(e, fmt(e, "*%s = %s;", e->grad_name[i], e->real->zero));
         } else {
             Loop l[1] = { loop(e->var_i, shape_size(s)) };
             const char *idx = l[0].var ? l[0].var : "0";
-            emit_nest(e, l, 1, fmt(e, "%s[%s] = 0.0;", e->grad_name[i], idx), false);
+            emit_nest(e, l, 1, fmt(e, "%s[%s] = %s;", e->grad_name[i], idx, e->real->zero),
+                      false);
         }
     }
 }
@@ -2143,14 +2184,14 @@ static void emit_grad(Emitter *e, Buf *out)
     const Graph *g = e->g;
     const char *result = e->output_name[0];
     prototype(e, out, FN_GRAD, -1, NULL, true);
-    buf_printf(out, "\n{\n    " REAL " %s;\n    %s(%s", result,
+    buf_printf(out, "\n{\n    %s %s;\n    %s(%s", e->real->name, result,
                fn_name(e, FN_FORWARD), e->tape);
     for (size_t i = 0; i < g->nparams; i++)
         buf_printf(out, ", %s", e->param_name[i]);
     buf_printf(out, ", &%s);\n    %s(%s", result, fn_name(e, FN_BACKWARD), e->tape);
     for (size_t i = 0; i < g->nparams; i++)
         buf_printf(out, ", %s", e->param_name[i]);
-    buf_puts(out, ", 1.0");
+    buf_printf(out, ", %s", e->real->one);
     for (size_t i = 0; i < g->nparams; i++)
         if (g->params[i].is_input)
             buf_printf(out, ", %s", e->grad_name[i]);
@@ -2159,12 +2200,12 @@ static void emit_grad(Emitter *e, Buf *out)
 
 /* ---- the header ---- */
 
-static void tape_member(Buf *h, const char *name, Shape s)
+static void tape_member(const Emitter *e, Buf *h, const char *name, Shape s)
 {
     if (is_scalar(s))
-        buf_printf(h, "    " REAL " %s;", name);
+        buf_printf(h, "    %s %s;", e->real->name, name);
     else
-        buf_printf(h, "    " REAL " %s[%ld];", name, shape_size(s));
+        buf_printf(h, "    %s %s[%ld];", e->real->name, name, shape_size(s));
 }
 
 static void emit_tape_struct(Emitter *e, Buf *h)
@@ -2183,18 +2224,18 @@ static void emit_tape_struct(Emitter *e, Buf *h)
         /* Shortened: a long statement has many temporaries on the tape, and
          * the header must stay linear in the model. */
         if (e->nodes[i].storage == ST_TAPE) {
-            tape_member(h, e->nodes[i].name, n->shape);
+            tape_member(e, h, e->nodes[i].name, n->shape);
             buf_printf(h, " /* %s */\n", stmt_brief(e, n->stmt));
         }
         if (e->nodes[i].deriv_name) {
-            tape_member(h, e->nodes[i].deriv_name, n->shape);
+            tape_member(e, h, e->nodes[i].deriv_name, n->shape);
             buf_printf(h, " /* %s' at %s */\n", op_info[n->op].name, stmt_brief(e, n->stmt));
         }
         any |= e->nodes[i].storage == ST_TAPE || e->nodes[i].deriv_name;
     }
     if (e->work_size)
-        buf_printf(h, "    " REAL " %s[%ld]; /* scratch: temporaries of both passes */\n",
-                   e->work_member, e->work_size);
+        buf_printf(h, "    %s %s[%ld]; /* scratch: temporaries of both passes */\n",
+                   e->real->name, e->work_member, e->work_size);
     else if (!any)
         buf_puts(h, "    char unused; /* the backward pass reads no forward value */\n");
     buf_printf(h, "} %s;\n", e->tape_type);
@@ -2221,14 +2262,15 @@ static void emit_header(Emitter *e, Buf *h)
         if (*c >= 'a' && *c <= 'z')
             *c = (char)(*c - 'a' + 'A');
     buf_printf(h,
-               "/* %s: generated by gradc from %s.  Do not edit.\n"
+               "/* %s: generated by gradc%s from %s.  Do not edit.\n"
                " *\n"
-               " * Tensors are row-major arrays of doubles.  A buffer these functions\n"
+               " * Tensors are row-major arrays of %ss.  A buffer these functions\n"
                " * write (outputs, gradients) must not overlap any other argument;\n"
                " * the definitions declare their pointers restrict. */\n"
                "#ifndef %s\n#define %s\n\n"
                "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
-               e->opts->header_name, e->opts->source_name, guard, guard);
+               e->opts->header_name, e->real->option, e->opts->source_name, e->real->name,
+               guard, guard);
     emit_tape_struct(e, h);
 
     Buf doc, proto;
@@ -2268,6 +2310,7 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.g = graph;
     e.prog = prog;
     e.opts = opts;
+    e.real = opts->real;
     e.keep = c_file->arena;
     e.arena = arena_new();
     e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
@@ -2285,9 +2328,9 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     emit_header(&e, h_file);
 
     buf_printf(c_file,
-               "/* %s: generated by gradc from %s.  Do not edit. */\n"
+               "/* %s: generated by gradc%s from %s.  Do not edit. */\n"
                "#include \"%s\"\n\n#include <gradrt.h>\n\n",
-               opts->c_name, opts->source_name, opts->header_name);
+               opts->c_name, e.real->option, opts->source_name, opts->header_name);
     emit_forward(&e, c_file);
     buf_putc(c_file, '\n');
     emit_backward(&e, c_file);

@@ -136,6 +136,32 @@ long shape_size(Shape s);
 /* "scalar", "[3]", "[2, 4]" */
 const char *shape_str(Arena *arena, Shape s);
 
+/* ---- real.c: the floating-point type of the generated code ------------- */
+
+/* What the generated code's numbers are: double (the default) or float
+ * (--type=float).  The emitter writes every type, literal and call through
+ * one of these, so a type is a row of real_types[], not a branch. */
+typedef struct RealType {
+    const char *name;           /* the C type, and --type's word */
+    const char *option;         /* " --type=float" in the files' first line,
+                                   "" for the default */
+    const char *literal_suffix; /* after a literal: "f" */
+    const char *libm_suffix;    /* after a <math.h> function: expf */
+    const char *runtime_suffix; /* after a gradrt_ function: gradrt_gemmf */
+    const char *zero, *one;     /* the literals 0 and 1 */
+    const char *infinity;       /* <math.h>'s, for a number beyond range */
+    int size;                   /* bytes, for the stack budget */
+    int digits;                 /* significant digits that always read back */
+} RealType;
+
+extern const RealType real_types[];
+extern const int real_type_count;
+/* The type named NAME, or NULL. */
+const RealType *real_type(const char *name);
+/* The shortest literal of type REAL that reads back as V rounded to it:
+ * "2.0", "0.1f", "(-1.5f)" (negative literals in brackets, an atom). */
+const char *real_literal(Arena *arena, const RealType *real, double v);
+
 /* ---- ops.c, ops.def: the operator table -------------------------------- */
 
 typedef enum Op {
@@ -426,6 +452,7 @@ typedef struct EmitOptions {
     long stack_limit;         /* bytes of local arrays per function; larger
                                  ones go to the tape's work area */
     long part_size;           /* operations per function before it is split */
+    const RealType *real;     /* the type of every number */
 } EmitOptions;
 
 /* --stack-limit's default: small enough for an embedded thread's stack. */

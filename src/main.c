@@ -15,6 +15,7 @@ typedef struct Options {
     const char *dump;       /* print this stage and stop: ast, graph, adjoint */
     long stack_limit;       /* bytes of local arrays per generated function */
     long part_size;         /* operations per generated function */
+    const RealType *real;   /* --type */
 } Options;
 
 static const char usage[] =
@@ -31,6 +32,8 @@ static const char usage[] =
     "      --function-size=N\n"
     "                      split functions of more than about N operations\n"
     "                      into parts, for the C compiler (default 250)\n"
+    "      --type=TYPE     the generated code's numbers: double (the default)\n"
+    "                      or float, which calls the runtime's float kernels\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -59,7 +62,7 @@ static int write_outputs(const Options *opt, const Compilation *comp)
     }
     EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
                        path_base(c_path), path_base(opt->input), opt->stack_limit,
-                       opt->part_size };
+                       opt->part_size, opt->real };
     Buf c_file, h_file;
     buf_init(&c_file, arena);
     buf_init(&h_file, arena);
@@ -120,11 +123,13 @@ static int run(int argc, char **argv)
         { "dump", required_argument, NULL, 'd' },
         { "stack-limit", required_argument, NULL, 's' },
         { "function-size", required_argument, NULL, 'f' },
+        { "type", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    Options opt = { .stack_limit = EMIT_STACK_LIMIT, .part_size = EMIT_PART_SIZE };
+    Options opt = { .stack_limit = EMIT_STACK_LIMIT, .part_size = EMIT_PART_SIZE,
+                    .real = &real_types[0] };
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
@@ -148,6 +153,11 @@ static int run(int argc, char **argv)
             if (!parse_count(optarg, 1, &opt.part_size))
                 return usage_error("--function-size needs a number of operations "
                                    "(1 or more), not '%s'", optarg);
+            break;
+        case 't':
+            opt.real = real_type(optarg);
+            if (!opt.real)
+                return usage_error("unknown type '%s' for --type (double or float)", optarg);
             break;
         case 'h':
             fputs(usage, stdout);

@@ -49,8 +49,8 @@ static int same_bits(const double *a, const double *b, int n)
 
 /* |want - got| <= rel * max(|want|, |got|) + abs_coef * scale + slack, where
  * scale is the largest |reference| in the same array, or less than the
- * smallest normal number: subnormals are underflow, which the forward and
- * reverse passes meet in different orders.  NaN agrees only with NaN, and
+ * model's tiny (the smallest normal number of its type): subnormals are
+ * underflow, which the forward and reverse passes meet in different orders.  NaN agrees only with NaN, and
  * only at a fixed point; an infinity agrees only with the same infinity.
  * *err is the error relative to max(|want|, |got|, (abs_coef * scale +
  * slack) / rel), so that it is at most 1 where the values agree. */
@@ -64,7 +64,7 @@ static int agrees(const Run *r, int p, double want, double got, double scale, do
         return isinf(want) && same_bits(&want, &got, 1);
     double diff = fabs(want - got);
     double size = fmax(fabs(want), fabs(got));
-    if (diff < DBL_MIN)
+    if (diff < r->m->tiny)
         return 1;
     *err = diff / fmax(size, (abs_coef * scale + slack) / rel);
     return diff <= rel * size + abs_coef * scale + slack;
@@ -134,7 +134,9 @@ static void check_outputs(Run *r, int p)
             if (!compared(r, p, want[i]))
                 continue;
             r->outputs_checked++;
-            if (!agrees(r, p, want[i], got[i], scale, 1e-9, 1e-12, 0, &err))
+            double slack = m->output_err ? m->output_err[p * m->outputs_len + out->offset + i]
+                                         : 0;
+            if (!agrees(r, p, want[i], got[i], scale, m->rel, m->abs_coef, slack, &err))
                 fail(r, p, "output %s: expected %.17g, got %.17g",
                      element(out->name, out->len, i), want[i], got[i]);
             r->worst_err = fmax(r->worst_err, err);
@@ -197,9 +199,10 @@ static void check_gradients(Run *r, int p)
         if (!compared(r, p, want))
             continue;
         r->grads_checked++;
-        /* 1e-12 of the size of the terms: rounding where they cancel */
-        if (!agrees(r, p, want, got, grad_scale(m, p, c), 1e-9, 1e-12,
-                    1e-12 * m->grad_mag[p * m->ncheck + c], &err))
+        /* a part of the size of the terms: rounding where they cancel */
+        double slack = m->mag_coef * m->grad_mag[p * m->ncheck + c]
+                       + (m->grad_err ? m->grad_err[p * m->ncheck + c] : 0);
+        if (!agrees(r, p, want, got, grad_scale(m, p, c), m->rel, m->abs_coef, slack, &err))
             fail(r, p, "gradient %s: expected %.17g, got %.17g",
                  element(in->name, in->len, i), want, got);
         r->worst_err = fmax(r->worst_err, err);
@@ -295,6 +298,8 @@ static void print_summary(const Run *r)
     if (m->nbase < m->npoints)
         printf("; %d of the points scaled by %s (non-finite reference elements skipped: %ld)",
                m->npoints - m->nbase, m->scales, r->not_finite);
+    if (strcmp(m->type, "double") != 0)
+        printf("; %s code, within its error bounds", m->type);
     printf("\n");
 }
 

@@ -72,6 +72,18 @@ struct GRADC_model {
      * the elements whose differences would come near a kink are skipped */
     double fd_step;
     const unsigned char *fd_skip;
+
+    /* the tolerances: |reference - got| <= rel * size + abs_coef * (the
+     * array's largest reference) + mag_coef * grad_mag + the element's
+     * error bound (output_err, grad_err: NULL for none), and differences
+     * below tiny always agree.  The type of the generated code, for the
+     * summary: "double", or "float" (gradcheck --type=float, where the
+     * wrappers convert to and from float and the bounds come from
+     * gradcheck's running error analysis) */
+    const char *type;
+    double rel, abs_coef, mag_coef, tiny;
+    const double *output_err;   /* npoints x outputs_len */
+    const double *grad_err;     /* npoints x ncheck */
 };
 
 /* Run every check of M: 0 and a summary line on stdout, or 1 and the

@@ -111,6 +111,10 @@ run_case() {
         run_gradc "$GEN" --function-size=0 valid.grad -o "$OUT/out.c" ;;
     cli-stack-limit-too-large)
         run_gradc "$GEN" --stack-limit=99999999999999999999 valid.grad -o "$OUT/out.c" ;;
+    cli-type-half)
+        run_gradc "$GEN" --type=half valid.grad -o "$OUT/out.c" ;;
+    cli-type-empty)
+        run_gradc "$GEN" --type= valid.grad -o "$OUT/out.c" ;;
     *)
         if [ -f "$SRC/$1.grad" ]; then
             run_gradc "$SRC" "$1.grad" -o "$OUT/out.c"

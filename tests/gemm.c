@@ -12,7 +12,11 @@
  * one by at most gamma_K sum|a||b|, gamma_K = K u / (1 - K u) with
  * u = DBL_EPSILON / 2; beta c adds two roundings.  The test allows
  * (K + 2) DBL_EPSILON (sum|a||b| + |beta c|), twice that bound, against a
- * reference in long double, whose own error is 2^-11 times smaller. */
+ * reference in long double, whose own error is 2^-11 times smaller.
+ *
+ * Built with -DGEMM_TEST_FLOAT it is tests/gemmf, the same checks of
+ * gradrt_gemmf and the float kernels, with operands rounded to float and
+ * FLT_EPSILON in the bound. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +25,22 @@
 
 #include "gradrt.h"
 #include "gemm-internal.h"
+
+#ifdef GEMM_TEST_FLOAT
+typedef float Real;
+typedef GemmArgsf Args;
+#define REAL_EPSILON FLT_EPSILON
+#define GEMM gradrt_gemmf
+#define GEMM_TEST_RUN gemm_test_runf
+#define PROGRAM "tests/gemmf"
+#else
+typedef double Real;
+typedef GemmArgs Args;
+#define REAL_EPSILON DBL_EPSILON
+#define GEMM gradrt_gemm
+#define GEMM_TEST_RUN gemm_test_run
+#define PROGRAM "tests/gemm"
+#endif
 
 /* A value no product writes: the padding of C past each row must keep it. */
 #define SENTINEL 1234.5
@@ -36,28 +56,28 @@ static double next_value(unsigned long *state)
 
 typedef struct {
     int m, n, k, trans_a, trans_b, pad;
-    double beta;
-    double *a, *b, *c0;      /* the operands and C before the product */
+    Real beta;
+    Real *a, *b, *c0;        /* the operands and C before the product */
     int lda, ldb, ldc;
     long double *ref;        /* op(A) op(B) + beta C0 */
     double *bound;           /* the tolerance of each element */
 } Case;
 
-static double *new_matrix(int rows, int ld, unsigned long *state)
+static Real *new_matrix(int rows, int ld, unsigned long *state)
 {
-    double *x = malloc(((size_t)rows * (size_t)ld + 1) * sizeof *x);
+    Real *x = malloc(((size_t)rows * (size_t)ld + 1) * sizeof *x);
     if (!x) {
-        perror("tests/gemm");
+        perror(PROGRAM);
         exit(99);
     }
     for (int i = 0; i < rows * ld; i++)
-        x[i] = next_value(state);
+        x[i] = (Real)next_value(state);
     return x;
 }
 
 /* Operands for one product, and its reference. */
 static void case_init(Case *t, int m, int n, int k, int trans_a, int trans_b,
-                      int pad, double beta, unsigned long seed)
+                      int pad, Real beta, unsigned long seed)
 {
     t->m = m, t->n = n, t->k = k;
     t->trans_a = trans_a, t->trans_b = trans_b, t->pad = pad;
@@ -75,7 +95,7 @@ static void case_init(Case *t, int m, int n, int k, int trans_a, int trans_b,
     t->ref = malloc(((size_t)m * (size_t)n + 1) * sizeof *t->ref);
     t->bound = malloc(((size_t)m * (size_t)n + 1) * sizeof *t->bound);
     if (!t->ref || !t->bound) {
-        perror("tests/gemm");
+        perror(PROGRAM);
         exit(99);
     }
     for (int i = 0; i < m; i++)
@@ -93,7 +113,7 @@ static void case_init(Case *t, int m, int n, int k, int trans_a, int trans_b,
                 mag += fabsl(bc);
             }
             t->ref[i * n + j] = sum;
-            t->bound[i * n + j] = (double)((k + 2) * DBL_EPSILON * mag);
+            t->bound[i * n + j] = (double)((long double)(k + 2) * REAL_EPSILON * mag);
         }
 }
 
@@ -111,19 +131,19 @@ static void case_check(const Case *t, int kernel, GemmPath path,
                        const GemmBlocks *bk, const char *how)
 {
     size_t size = (size_t)t->m * (size_t)t->ldc;
-    double *c = malloc((size + 1) * sizeof *c);
+    Real *c = malloc((size + 1) * sizeof *c);
     if (!c) {
-        perror("tests/gemm");
+        perror(PROGRAM);
         exit(99);
     }
     memcpy(c, t->c0, size * sizeof *c);
-    GemmArgs g = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
+    Args g = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
                    t->b, t->ldb, t->beta, c, t->ldc };
     if (kernel < 0)
-        gradrt_gemm(g.trans_a, g.trans_b, g.m, g.n, g.k, g.a, g.lda, g.b,
+        GEMM(g.trans_a, g.trans_b, g.m, g.n, g.k, g.a, g.lda, g.b,
                     g.ldb, g.beta, g.c, g.ldc);
     else
-        gemm_test_run(kernel, path, bk, &g);
+        GEMM_TEST_RUN(kernel, path, bk, &g);
     int bad = 0;
     for (int i = 0; i < t->m && !bad; i++)
         for (int j = 0; j < t->ldc && !bad; j++) {
@@ -138,7 +158,7 @@ static void case_check(const Case *t, int kernel, GemmPath path,
                 fprintf(stderr,
                         "FAIL: %s, %s%s m=%d n=%d k=%d pad=%d beta=%g: "
                         "C[%d][%d] = %.17g, want %.17g%s\n",
-                        kernel < 0 ? "gradrt_gemm" : gemm_test_name(kernel),
+                        kernel < 0 ? PROGRAM ": gradrt_gemm" : gemm_test_name(kernel),
                         how, t->trans_a ? (t->trans_b ? " TT" : " TN")
                                         : (t->trans_b ? " NT" : " NN"),
                         t->m, t->n, t->k, t->pad, t->beta, i, j, got,
@@ -168,7 +188,7 @@ static int check_all(const Case *t)
     return runs;
 }
 
-static const double betas[] = { 0, 1, -0.5 };
+static const Real betas[] = { 0, 1, -0.5 };
 
 int main(void)
 {

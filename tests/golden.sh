@@ -3,11 +3,18 @@
 #   tests/golden.sh            compare (run by make check)
 #   tests/golden.sh --update   rewrite tests/golden/ (make update-golden);
 #                              review the diff before committing it
+# and, for the examples in FLOAT, the code of gradc --type=float as
+# NAME-float.c and NAME-float.h.
+FLOAT="softmax swell"
 if [ "${1:-}" = --update ]; then
     set -eu
     for model in "$top_srcdir"/examples/*.grad; do
         name=$(basename "$model" .grad)
         "$GRADC" "$model" -o "$top_srcdir/tests/golden/$name.c"
+    done
+    for name in $FLOAT; do
+        "$GRADC" --type=float "$top_srcdir/examples/$name.grad" \
+            -o "$top_srcdir/tests/golden/$name-float.c"
     done
     echo "updated $top_srcdir/tests/golden; review: git diff tests/golden"
     exit 0
@@ -32,10 +39,29 @@ for model in "$top_srcdir"/examples/*.grad; do
         fi
     done
 done
-# Every golden file belongs to an example.
+for name in $FLOAT; do
+    count=$((count + 1))
+    if ! "$GRADC" --type=float "$top_srcdir/examples/$name.grad" -o "$WORK/$name-float.c"; then
+        fail "$name --type=float: gradc failed"
+        continue
+    fi
+    for ext in c h; do
+        golden="$top_srcdir/tests/golden/$name-float.$ext"
+        if [ ! -f "$golden" ]; then
+            fail "$name-float.$ext: no golden file (make update-golden)"
+        elif ! cmp -s "$golden" "$WORK/$name-float.$ext"; then
+            fail "$name-float.$ext differs from tests/golden/$name-float.$ext:"
+            diff -u "$golden" "$WORK/$name-float.$ext" | head -40 >&2
+        fi
+    done
+done
+# Every golden file belongs to an example (NAME-float to NAME, in FLOAT).
 for golden in "$top_srcdir"/tests/golden/*.c; do
     name=$(basename "$golden" .c)
+    case " $FLOAT " in
+    *" ${name%-float} "*) [ "$name" = "${name%-float}" ] || continue ;;
+    esac
     [ -f "$top_srcdir/examples/$name.grad" ] || fail "tests/golden/$name.c has no example"
 done
-echo "golden: $count examples compared"
+echo "golden: $count models compared (the examples, and $FLOAT with --type=float)"
 finish

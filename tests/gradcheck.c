@@ -70,6 +70,18 @@
  *                       no model's C names can be (see tests/checkdrv.h),
  *                       so such drivers can also be #included into one
  *                       translation unit (tests/random.sh builds them so)
+ *   --type=float        the code was generated with gradc --type=float:
+ *                       the points and seeds are rounded to float (so the
+ *                       reference is exact for what the code gets), the
+ *                       driver's wrappers convert to and from float, and
+ *                       each output and gradient element is compared within
+ *                       4 FLT_EPSILON times its running error bound (Dual's
+ *                       ev and ed: how far an evaluation that rounds every
+ *                       operation to float can be from the reference, to
+ *                       first order), plus 2 FLT_EPSILON relative.  No
+ *                       finite differences (at float's precision a step of
+ *                       1e-6 gives noise), and only the --scale factors
+ *                       that keep the points within float's range
  *   --self-check        write no driver: compare the reference gradients
  *                       with central differences of the interpreter itself
  *                       (tests gradcheck, needs no generated code)
@@ -104,6 +116,9 @@ static const char usage[] =
     "  --no-fd                 skip the finite-difference second opinion\n"
     "  --header FILE           the generated header to include (default NAME.h)\n"
     "  --entry NAME            define int NAME(void) instead of main\n"
+    "  --type=float            the code was generated with gradc --type=float:\n"
+    "                          check it at float points, within the reference's\n"
+    "                          error bounds for float (no finite differences)\n"
     "  --self-check            check the reference against finite differences\n"
     "                          of itself instead of writing a driver\n"
     "  -o, --output FILE       write the driver to FILE (default: stdout)\n"
@@ -153,7 +168,21 @@ static long rng_below(Rng *rng, long n)
  * DBL_EPSILON * m: the driver allows for that much. */
 typedef struct Dual {
     double v, d, m;
+    double ev, ed;      /* bounds on the errors of v and d: see below */
 } Dual;
+
+/* Running error analysis, for --type=float: ev and ed bound, to first
+ * order and in units of the unit roundoff u of the evaluated type, how far
+ * an evaluation in that type, rounding every operation, can be from v and
+ * d.  Each operation adds its own rounding, K_OP units of its result (K_FN
+ * for a function of the C library or the runtime, within a few ulps), to
+ * its operands' errors times its partial derivative; a derivative also
+ * carries the error of each partial derivative, evaluated at an operand
+ * that is itself off by its ev (through the second derivative).  A sum of
+ * n terms adds n u times the sum of their magnitudes, which bounds the
+ * rounding of any order of summation (the generated code's blocked matrix
+ * products add in another order than the reference). */
+static const double K_OP = 1, K_FN = 4;
 
 /* A tangent times a partial derivative.  A zero tangent means the value
  * does not depend on the direction at all, so an infinite partial (sqrt at
@@ -181,27 +210,63 @@ static void note_kink(double s, double ds)
 /* f(a) with value V and f'(a) = P */
 static Dual apply1(Dual a, double v, double p)
 {
-    return (Dual){ v, chain(a.d, p), chain(a.m, fabs(p)) };
+    return (Dual){ v, chain(a.d, p), chain(a.m, fabs(p)), 0, 0 };
+}
+
+/* R = f(a), a function with f' = P and f'' = Q, with its error bounds:
+ * the error of f' at a point off by a.ev is |Q| a.ev, plus its own
+ * rounding. */
+static Dual with_error1(Dual r, Dual a, double p, double q, double k)
+{
+    r.ev = chain(a.ev, fabs(p)) + k * fabs(r.v);
+    r.ed = chain(a.ed, fabs(p)) + chain(fabs(a.d), chain(a.ev, fabs(q)) + k * fabs(p))
+           + K_OP * fabs(r.d);
+    return r;
+}
+
+/* R = f(a, b) with partials PA, PB whose own errors are EPA, EPB, and the
+ * error of the value EV. */
+static Dual with_error2(Dual r, Dual a, Dual b, double pa, double pb, double epa,
+                        double epb, double ev)
+{
+    r.ev = ev;
+    r.ed = chain(a.ed, fabs(pa)) + chain(fabs(a.d), epa + K_OP * fabs(pa))
+           + chain(b.ed, fabs(pb)) + chain(fabs(b.d), epb + K_OP * fabs(pb))
+           + K_OP * fabs(r.d);
+    return r;
 }
 
 /* f(a, b) with value V and partial derivatives PA, PB */
 static Dual apply2(Dual a, Dual b, double v, double pa, double pb)
 {
     return (Dual){ v, chain(a.d, pa) + chain(b.d, pb),
-                   chain(a.m, fabs(pa)) + chain(b.m, fabs(pb)) };
+                   chain(a.m, fabs(pa)) + chain(b.m, fabs(pb)), 0, 0 };
 }
 
 static Dual dual_mul(Dual a, Dual b)
 {
-    return apply2(a, b, a.v * b.v, b.v, a.v);
+    Dual r = apply2(a, b, a.v * b.v, b.v, a.v);
+    return with_error2(r, a, b, b.v, a.v, b.ev, a.ev,
+                       chain(a.ev, fabs(b.v)) + chain(b.ev, fabs(a.v)) + K_OP * fabs(r.v));
 }
 
-/* s += x */
-static void dual_add_to(Dual *s, Dual x)
+/* s += x, and in *abs_v, *abs_d the magnitudes of the terms; sum_error
+ * adds their rounding when the sum is done. */
+static void dual_add_to(Dual *s, Dual x, double *abs_v, double *abs_d)
 {
     s->v += x.v;
     s->d += x.d;
     s->m += x.m;
+    s->ev += x.ev;
+    s->ed += x.ed;
+    *abs_v += fabs(x.v);
+    *abs_d += fabs(x.d);
+}
+
+static void sum_error(Dual *s, long n, double abs_v, double abs_d)
+{
+    s->ev += K_OP * (double)n * abs_v;
+    s->ed += K_OP * (double)n * abs_d;
 }
 
 /* 1 / (1 + exp(-x)) without overflow. */
@@ -215,65 +280,93 @@ static double sigmoid(double x)
 
 static Dual unary_rule(Op op, Dual a)
 {
-    double v, e;
+    double v, e, p;
     switch (op) {
     case OP_NEG:
-        return (Dual){ -a.v, -a.d, a.m };
+        return (Dual){ -a.v, -a.d, a.m, a.ev, a.ed };
     case OP_EXP:
         v = exp(a.v);
-        return apply1(a, v, v);
+        return with_error1(apply1(a, v, v), a, v, v, K_FN);
     case OP_LOG:
-        return apply1(a, log(a.v), 1 / a.v);
+        return with_error1(apply1(a, log(a.v), 1 / a.v), a, 1 / a.v, -1 / (a.v * a.v), K_FN);
     case OP_SQRT:
         v = sqrt(a.v);
-        return apply1(a, v, 0.5 / v);
+        return with_error1(apply1(a, v, 0.5 / v), a, 0.5 / v, -0.25 / (v * a.v), K_OP);
     case OP_SIN:
-        return apply1(a, sin(a.v), cos(a.v));
+        return with_error1(apply1(a, sin(a.v), cos(a.v)), a, cos(a.v), -sin(a.v), K_FN);
     case OP_COS:
-        return apply1(a, cos(a.v), -sin(a.v));
+        return with_error1(apply1(a, cos(a.v), -sin(a.v)), a, -sin(a.v), -cos(a.v), K_FN);
     case OP_TANH:
         /* tanh' = 4 e^-2|x| / (1 + e^-2|x|)^2: exact where 1 - tanh^2
          * cancels (|x| > 5), and where cosh^2 would overflow (|x| > 355) */
         e = exp(-2 * fabs(a.v));
-        return apply1(a, tanh(a.v), 4 * e / ((1 + e) * (1 + e)));
+        v = tanh(a.v);
+        p = 4 * e / ((1 + e) * (1 + e));
+        return with_error1(apply1(a, v, p), a, p, -2 * v * p, K_FN);
     case OP_SIGMOID:
         /* sigmoid' = e^-|x| / (1 + e^-|x|)^2, exact for large |x| */
         e = exp(-fabs(a.v));
-        return apply1(a, sigmoid(a.v), e / ((1 + e) * (1 + e)));
+        v = sigmoid(a.v);
+        p = e / ((1 + e) * (1 + e));
+        return with_error1(apply1(a, v, p), a, p, p * (1 - 2 * v), K_FN);
     case OP_RELU:
         /* relu'(0) = relu'(NaN) = 1: relu is x itself unless x < 0 */
         note_kink(a.v, a.d);
-        return a.v < 0 ? (Dual){ 0.0, 0.0, 0.0 } : a;
+        return a.v < 0 ? (Dual){ 0.0, 0.0, 0.0, 0.0, 0.0 } : a;
     case OP_ABS:
         /* abs'(0) = 0, abs'(NaN) = NaN: the sign of x, 0 at 0 */
         note_kink(a.v, a.d);
-        return apply1(a, fabs(a.v), isnan(a.v) ? a.v : (a.v > 0) - (a.v < 0));
+        return with_error1(apply1(a, fabs(a.v), isnan(a.v) ? a.v : (a.v > 0) - (a.v < 0)),
+                           a, 1, 0, 0);
     case OP_SOFTPLUS:
-        return apply1(a, fmax(a.v, 0) + log1p(exp(-fabs(a.v))), sigmoid(a.v));
+        v = sigmoid(a.v);
+        return with_error1(apply1(a, fmax(a.v, 0) + log1p(exp(-fabs(a.v))), v), a, v,
+                           v * (1 - v), K_FN);
     default:
         die("gradcheck: no rule for unary operator %d", (int)op);
     }
 }
 
+/* An error bound E of X relative to X (0 when E is). */
+static double relative(double e, double x)
+{
+    return e == 0 ? 0 : e / fabs(x);
+}
+
 static Dual binary_rule(Op op, Dual a, Dual b)
 {
-    double v;
+    double v, d, ev, e, pa, pb;
     switch (op) {
     case OP_ADD:
-        return (Dual){ a.v + b.v, a.d + b.d, a.m + b.m };
+        v = a.v + b.v;
+        d = a.d + b.d;
+        return (Dual){ v, d, a.m + b.m, a.ev + b.ev + K_OP * fabs(v),
+                       a.ed + b.ed + K_OP * fabs(d) };
     case OP_SUB:
-        return (Dual){ a.v - b.v, a.d - b.d, a.m + b.m };
+        v = a.v - b.v;
+        d = a.d - b.d;
+        return (Dual){ v, d, a.m + b.m, a.ev + b.ev + K_OP * fabs(v),
+                       a.ed + b.ed + K_OP * fabs(d) };
     case OP_MUL:
         return dual_mul(a, b);
     case OP_DIV:
         v = a.v / b.v;
-        return apply2(a, b, v, 1 / b.v, -v / b.v);
+        ev = chain(a.ev, fabs(1 / b.v)) + chain(b.ev, fabs(v / b.v)) + K_OP * fabs(v);
+        return with_error2(apply2(a, b, v, 1 / b.v, -v / b.v), a, b, 1 / b.v, -v / b.v,
+                           chain(b.ev, 1 / (b.v * b.v)),
+                           chain(ev, fabs(1 / b.v)) + chain(b.ev, fabs(v / (b.v * b.v))),
+                           ev);
     case OP_POW:
         /* d/dy x^y = x^y log x is taken as 0 at x = 0 for y >= 0 (for
-         * y < 0 it is -inf); d/dx x^0 = 0. */
+         * y < 0 it is -inf); d/dx x^0 = 0.  The partials' errors: their
+         * relative errors are about those of x^y, x and y together. */
         v = pow(a.v, b.v);
-        return apply2(a, b, v, b.v == 0 ? 0 : b.v * pow(a.v, b.v - 1),
-                      a.v == 0 && b.v >= 0 ? 0 : v * log(a.v));
+        pa = b.v == 0 ? 0 : b.v * pow(a.v, b.v - 1);
+        pb = a.v == 0 && b.v >= 0 ? 0 : v * log(a.v);
+        ev = chain(a.ev, fabs(pa)) + chain(b.ev, fabs(pb)) + K_FN * fabs(v);
+        e = relative(ev, v) + relative(a.ev, a.v) + relative(b.ev, b.v) + K_FN;
+        return with_error2(apply2(a, b, v, pa, pb), a, b, pa, pb, chain(e, fabs(pa)),
+                           chain(e + relative(a.ev, a.v * log(a.v)), fabs(pb)), ev);
     case OP_MAX:
         /* the argument returned takes it all: the first on a tie, a NaN on
          * either side (the first if both are) */
@@ -384,9 +477,11 @@ static void eval_matmul(Tensor *out, const Tensor *a, const Tensor *b)
     as_matrix(b->shape, true, &k2, &n);
     for (long i = 0; i < m; i++)
         for (long j = 0; j < n; j++) {
-            Dual s = { 0, 0, 0 };
+            Dual s = { 0, 0, 0, 0, 0 };
+            double abs_v = 0, abs_d = 0;
             for (long l = 0; l < k; l++)
-                dual_add_to(&s, dual_mul(a->x[i * k + l], b->x[l * n + j]));
+                dual_add_to(&s, dual_mul(a->x[i * k + l], b->x[l * n + j]), &abs_v, &abs_d);
+            sum_error(&s, k, abs_v, abs_d);
             out->x[i * n + j] = s;
         }
 }
@@ -396,15 +491,29 @@ static void eval_reduce(Tensor *out, const Tensor *a, int axis, bool mean)
 {
     long rows, cols;
     as_matrix(a->shape, false, &rows, &cols);
+    double *abs_v = calloc((size_t)out->len, sizeof *abs_v);
+    double *abs_d = calloc((size_t)out->len, sizeof *abs_d);
+    if (!abs_v || !abs_d)
+        die("gradcheck: out of memory");
     for (long i = 0; i < out->len; i++)
-        out->x[i] = (Dual){ 0, 0, 0 };
+        out->x[i] = (Dual){ 0, 0, 0, 0, 0 };
     for (long r = 0; r < rows; r++)
-        for (long c = 0; c < cols; c++)
-            dual_add_to(&out->x[axis == 0 ? c : axis == 1 ? r : 0], a->x[r * cols + c]);
+        for (long c = 0; c < cols; c++) {
+            long to = axis == 0 ? c : axis == 1 ? r : 0;
+            dual_add_to(&out->x[to], a->x[r * cols + c], &abs_v[to], &abs_d[to]);
+        }
+    long count = a->len / out->len;
+    for (long i = 0; i < out->len; i++)
+        sum_error(&out->x[i], count, abs_v[i], abs_d[i]);
+    free(abs_v);
+    free(abs_d);
     if (mean) {
-        double n = (double)(a->len / out->len);
-        for (long i = 0; i < out->len; i++)
-            out->x[i] = (Dual){ out->x[i].v / n, out->x[i].d / n, out->x[i].m / n };
+        double n = (double)count;
+        for (long i = 0; i < out->len; i++) {
+            Dual x = out->x[i];
+            out->x[i] = (Dual){ x.v / n, x.d / n, x.m / n, x.ev / n + K_OP * fabs(x.v / n),
+                                x.ed / n + K_OP * fabs(x.d / n) };
+        }
     }
 }
 
@@ -437,25 +546,41 @@ static void eval_rows(Tensor *out, const Tensor *a, Op op)
         }
         if (nan)
             max = NAN;
-        for (long j = 0; j < n; j++)
-            z += isinf(max) ? (x[j].v == max) : exp(x[j].v - max);
+        /* the errors: every weight s is off by a relative error of at
+         * most rel, from the entries' errors (through x - max) and the
+         * rounding of the exponentials and their sum */
+        double worst = 0;
         for (long j = 0; j < n; j++) {
-            dot += chain(x[j].d, row_weight(x[j].v, max, z));
-            dot_m += chain(x[j].m, row_weight(x[j].v, max, z));
+            z += isinf(max) ? (x[j].v == max) : exp(x[j].v - max);
+            worst = fmax(worst, x[j].ev);
+        }
+        double rel = 2 * worst + K_OP * (double)n + 2 * K_FN, dot_ed = 0;
+        for (long j = 0; j < n; j++) {
+            double s = row_weight(x[j].v, max, z);
+            dot += chain(x[j].d, s);
+            dot_m += chain(x[j].m, s);
+            dot_ed += chain(x[j].ed, s) + chain(fabs(x[j].d), s * (rel + K_OP * (double)n));
         }
         double log_z = log(z);
         if (op == OP_LOGSUMEXP) {
-            out->x[r] = (Dual){ max + log_z, dot, dot_m };
+            double v = max + log_z;
+            out->x[r] = (Dual){ v, dot, dot_m, rel + fabs(max) + fabs(log_z) + fabs(v),
+                                dot_ed };
             continue;
         }
         for (long j = 0; j < n; j++) {
             double s = row_weight(x[j].v, max, z);
             if (op == OP_SOFTMAX) {
-                out->x[r * n + j] = (Dual){ s, chain(x[j].d - dot, s),
-                                            chain(x[j].m + dot_m, s) };
+                double d = chain(x[j].d - dot, s);
+                out->x[r * n + j] = (Dual){ s, d, chain(x[j].m + dot_m, s), s * rel,
+                                            chain(x[j].ed + dot_ed, s) + fabs(d) * rel
+                                            + chain(fabs(x[j].d) + fabs(dot), s) };
             } else {
                 double v = !isinf(max) ? x[j].v - max - log_z : s > 0 ? -log_z : -INFINITY;
-                out->x[r * n + j] = (Dual){ v, x[j].d - dot, x[j].m + dot_m };
+                double d = x[j].d - dot;
+                out->x[r * n + j] = (Dual){ v, d, x[j].m + dot_m,
+                                            x[j].ev + rel + fabs(max) + fabs(log_z) + fabs(v),
+                                            x[j].ed + dot_ed + fabs(x[j].d) + fabs(dot) };
             }
         }
     }
@@ -481,12 +606,14 @@ static void eval_conv1d(Tensor *out, const Tensor *x, const Tensor *h)
 {
     long n = x->len, k = h->len, half = (k - 1) / 2;
     for (long i = 0; i < n; i++) {
-        Dual s = { 0, 0, 0 };
+        Dual s = { 0, 0, 0, 0, 0 };
+        double abs_v = 0, abs_d = 0;
         for (long j = 0; j < k; j++) {
             long at = i + j - half;
             if (at >= 0 && at < n)
-                dual_add_to(&s, dual_mul(x->x[at], h->x[j]));
+                dual_add_to(&s, dual_mul(x->x[at], h->x[j]), &abs_v, &abs_d);
         }
+        sum_error(&s, k, abs_v, abs_d);
         out->x[i] = s;
     }
 }
@@ -550,7 +677,8 @@ static void eval_expr(Model *m, const Expr *e)
     const Tensor *b = e->nargs > 1 ? &m->values[e->args[1]->id] : NULL;
     switch (e->kind) {
     case EXPR_NUM:
-        out->x[0] = (Dual){ e->num, 0, 0 };
+        /* rounded once to float, unless it is a float */
+        out->x[0] = (Dual){ e->num, 0, 0, (float)e->num == e->num ? 0 : fabs(e->num), 0 };
         return;
     case EXPR_NAME:
         return;         /* shares the named value's elements */
@@ -683,6 +811,7 @@ typedef struct Options {
     const char *scale_text; /* the same, for the driver's summary */
     bool fd;
     bool self_check;
+    bool single;            /* --type=float */
     const char *command;    /* the options, for reproducing a failure */
 } Options;
 
@@ -749,6 +878,7 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         { "header", required_argument, NULL, 'H' },
         { "entry", required_argument, NULL, 'E' },
         { "self-check", no_argument, NULL, 'S' },
+        { "type", required_argument, NULL, 'T' },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -820,6 +950,11 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
         case 'S':
             opt->self_check = true;
             break;
+        case 'T':
+            if (strcmp(optarg, "double") && strcmp(optarg, "float"))
+                usage_error("--type takes double or float, not '%s'", optarg);
+            opt->single = strcmp(optarg, "float") == 0;
+            break;
         case 'o':
             opt->output = optarg;
             break;
@@ -838,6 +973,9 @@ static void parse_options(Options *opt, Arena *arena, int argc, char **argv)
     opt->model = argv[optind];
     if (opt->points == 0 && opt->nat == 0)
         usage_error("%s", "nothing to check: --points 0 and no --at");
+    /* differences of a float function at a step of 1e-6 are noise */
+    if (opt->single)
+        opt->fd = false;
 }
 
 static Arg *find_arg(Model *m, const char *name)
@@ -861,6 +999,8 @@ typedef struct Plan {
     double *output_ref; /* npoints x outputs_len */
     double *grad_ref;   /* npoints x ncheck */
     double *grad_mag;   /* npoints x ncheck: the size of its terms (Dual.m) */
+    double *output_err; /* npoints x outputs_len: --type=float's tolerance */
+    double *grad_err;   /* npoints x ncheck: likewise */
     unsigned char *fd_skip;     /* npoints x ncheck: a kink is near */
     long nskip;
 } Plan;
@@ -975,7 +1115,9 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
     }
 
     /* Each scale: every point again, its arguments multiplied, with the
-     * same seeds and checked elements. */
+     * same seeds and checked elements.  For float code, every argument and
+     * seed is rounded to float first, so that the reference is exact for
+     * the values the code gets. */
     for (int p = np; p < plan->npoints; p++) {
         int base = p % np;
         double scale = opt->scales[p / np - 1];
@@ -987,6 +1129,33 @@ static void make_plan(Plan *plan, Model *m, const Options *opt, Arena *arena)
         memcpy(plan->check_elem + p * plan->ncheck, plan->check_elem + base * plan->ncheck,
                (size_t)plan->ncheck * sizeof *plan->check_elem);
     }
+    if (opt->single) {
+        for (long i = 0; i < (long)plan->npoints * m->args_len; i++)
+            plan->points[i] = (float)plan->points[i];
+        for (long i = 0; i < (long)plan->npoints * m->outputs_len; i++)
+            plan->seeds[i] = (float)plan->seeds[i];
+    }
+}
+
+/* --type=float: only the --scale factors that keep every point within
+ * float's range (1e300 would make them all infinite). */
+static void keep_float_scales(Options *opt, Arena *arena)
+{
+    double largest = fmax(fabs(opt->lo), fabs(opt->hi));
+    for (size_t r = 0; r < opt->nranges; r++)
+        largest = fmax(largest, fmax(fabs(opt->ranges[r].lo), fabs(opt->ranges[r].hi)));
+    size_t kept = 0;
+    opt->scale_text = NULL;
+    for (size_t i = 0; i < opt->nscales; i++) {
+        double f = opt->scales[i];
+        if (fabs(f) * largest > FLT_MAX)
+            continue;
+        opt->scales[kept++] = f;
+        const char *text = arena_printf(arena, "%g", f);
+        opt->scale_text = opt->scale_text
+                              ? arena_printf(arena, "%s, %s", opt->scale_text, text) : text;
+    }
+    opt->nscales = kept;
 }
 
 /* Load point P into the arguments, every tangent 0. */
@@ -996,14 +1165,15 @@ static void load_point(Model *m, const Plan *plan, int p)
     for (int a = 0; a < m->nargs; a++) {
         Tensor *t = m->args[a].value;
         for (long i = 0; i < t->len; i++)
-            t->x[i] = (Dual){ point[m->args[a].offset + i], 0, 0 };
+            t->x[i] = (Dual){ point[m->args[a].offset + i], 0, 0, 0, 0 };
     }
 }
 
 /* sum over outputs of <seed, output>: its value and its tangent */
 static Dual weighted_outputs(const Model *m, const double *seeds)
 {
-    Dual sum = { 0, 0, 0 };
+    Dual sum = { 0, 0, 0, 0, 0 };
+    double abs_d = 0;
     for (int o = 0; o < m->noutputs; o++) {
         const Tensor *t = m->outputs[o].value;
         for (long i = 0; i < t->len; i++) {
@@ -1011,8 +1181,12 @@ static Dual weighted_outputs(const Model *m, const double *seeds)
             sum.v += s * t->x[i].v;
             sum.d += chain(t->x[i].d, s);
             sum.m += chain(t->x[i].m, fabs(s));
+            sum.ed += chain(t->x[i].ed, fabs(s));
+            abs_d += fabs(chain(t->x[i].d, s));
         }
     }
+    /* the seeds' products and sum, as the backward pass forms them */
+    sum_error(&sum, m->outputs_len + 1, 0, abs_d);
     return sum;
 }
 
@@ -1022,10 +1196,21 @@ static Dual *checked_element(Model *m, const Plan *plan, int p, int c)
     return &t->x[plan->check_elem[p * plan->ncheck + c]];
 }
 
+/* The tolerance of float code for an error bound of E units of float's
+ * unit roundoff (Dual.ev, Dual.ed): a margin of 8 over the bound, for the
+ * bound is first order, and its operations' K_FN ulps are typical of the C
+ * library's float functions, not proven. */
+static double float_tolerance(double e)
+{
+    return 4 * e * FLT_EPSILON;
+}
+
 /* Outputs, then one forward-mode pass per checked element. */
 static void compute_reference(Plan *plan, Model *m, Arena *arena)
 {
     int np = plan->npoints;
+    plan->output_err = alloc_array(arena, np * m->outputs_len, sizeof(double));
+    plan->grad_err = alloc_array(arena, np * plan->ncheck, sizeof(double));
     plan->output_ref = alloc_array(arena, np * m->outputs_len, sizeof(double));
     plan->grad_ref = alloc_array(arena, np * plan->ncheck, sizeof(double));
     plan->grad_mag = alloc_array(arena, np * plan->ncheck, sizeof(double));
@@ -1036,9 +1221,11 @@ static void compute_reference(Plan *plan, Model *m, Arena *arena)
         evaluate(m);
         for (int o = 0; o < m->noutputs; o++) {
             const Tensor *t = m->outputs[o].value;
-            for (long i = 0; i < t->len; i++)
-                plan->output_ref[p * m->outputs_len + m->outputs[o].offset + i] =
-                    t->x[i].v;
+            for (long i = 0; i < t->len; i++) {
+                long at = p * m->outputs_len + m->outputs[o].offset + i;
+                plan->output_ref[at] = t->x[i].v;
+                plan->output_err[at] = float_tolerance(t->x[i].ev);
+            }
         }
         const double *seeds = plan->seeds + p * m->outputs_len;
         for (int c = 0; c < plan->ncheck; c++) {
@@ -1050,6 +1237,7 @@ static void compute_reference(Plan *plan, Model *m, Arena *arena)
             Dual w = weighted_outputs(m, seeds);
             plan->grad_ref[p * plan->ncheck + c] = w.d;
             plan->grad_mag[p * plan->ncheck + c] = w.m;
+            plan->grad_err[p * plan->ncheck + c] = float_tolerance(w.ed);
             x->d = x->m = 0;
             bool skip = kink_margin < KINK_STEPS * FD_STEP * fmax(1.0, fabs(x->v));
             plan->fd_skip[p * plan->ncheck + c] = skip;
@@ -1194,19 +1382,20 @@ static void put_operand(Buf *out, const char *array, const Stmt *s, long offset)
     buf_printf(out, s->shape.rank == 0 ? ", %s[%ld]" : ", %s + %ld", array, offset);
 }
 
-/* The start of a call of NAME_FN(tape, arguments...). */
-static void put_call(Buf *out, const Model *m, const char *fn)
+/* The start of a call of NAME_FN(tape, arguments...), the arguments in
+ * the array ARG. */
+static void put_call(Buf *out, const Model *m, const char *fn, const char *arg)
 {
     buf_printf(out, "%s_%s(tape", m->name, fn);
     for (int a = 0; a < m->nargs; a++)
-        put_operand(out, "arg", m->args[a].stmt, m->args[a].offset);
+        put_operand(out, arg, m->args[a].stmt, m->args[a].offset);
 }
 
-static void put_grads(Buf *out, const Model *m)
+static void put_grads(Buf *out, const Model *m, const char *grad)
 {
     long off = 0;
     for (int g = 0; g < m->ninputs; g++) {
-        buf_printf(out, ", grad + %ld", off);
+        buf_printf(out, ", %s + %ld", grad, off);
         off += m->args[m->inputs[g]].value->len;
     }
 }
@@ -1219,7 +1408,7 @@ static void put_wrappers(Buf *out, const Model *m, bool has_grad)
     const char *unused_grad = m->ninputs == 0 ? "    (void)grad;\n" : "";
     buf_printf(out, "static void GRADC_%s_forward(void *tape, const double *arg, double *out)\n"
                     "{\n%s    ", m->name, unused_arg);
-    put_call(out, m, "forward");
+    put_call(out, m, "forward", "arg");
     for (int o = 0; o < m->noutputs; o++)
         buf_printf(out, ", out + %ld", m->outputs[o].offset);
     int indent = (int)strlen("static void GRADC__backward(") + (int)strlen(m->name);
@@ -1227,17 +1416,63 @@ static void put_wrappers(Buf *out, const Model *m, bool has_grad)
                     "static void GRADC_%s_backward(const void *tape, const double *arg,\n"
                     "%*sconst double *seed, double *grad)\n"
                     "{\n%s%s    ", m->name, indent, "", unused_arg, unused_grad);
-    put_call(out, m, "backward");
+    put_call(out, m, "backward", "arg");
     for (int o = 0; o < m->noutputs; o++)
         put_operand(out, "seed", m->outputs[o].stmt, m->outputs[o].offset);
-    put_grads(out, m);
+    put_grads(out, m, "grad");
     buf_puts(out, ");\n}\n");
     if (has_grad) {
         buf_printf(out, "\nstatic double GRADC_%s_grad(void *tape, const double *arg, double *grad)\n"
                         "{\n%s%s    return ", m->name, unused_arg, unused_grad);
-        put_call(out, m, "grad");
-        put_grads(out, m);
+        put_call(out, m, "grad", "arg");
+        put_grads(out, m, "grad");
         buf_puts(out, ");\n}\n");
+    }
+}
+
+/* The same for float code: each wrapper copies the flat double arrays into
+ * float ones (a NaN stays a NaN, so unwritten gradients still show), calls
+ * the generated function and copies the results back. */
+static void put_float_wrappers(Buf *out, const Model *m, bool has_grad)
+{
+    const char *n = m->name;
+    buf_printf(out, "static float GRADC_%s_farg[%ld], GRADC_%s_fout[%ld], GRADC_%s_fgrad[%ld];\n\n"
+                    "static void GRADC_%s_to_float(float *to, const double *from, long n)\n"
+                    "{\n    for (long i = 0; i < n; i++)\n        to[i] = (float)from[i];\n}\n\n"
+                    "static void GRADC_%s_to_double(double *to, const float *from, long n)\n"
+                    "{\n    for (long i = 0; i < n; i++)\n        to[i] = from[i];\n}\n\n",
+               n, m->args_len + 1, n, m->outputs_len + 1, n, m->grads_len + 1, n, n);
+    const char *farg = arena_printf(out->arena, "GRADC_%s_farg", n);
+    const char *fgrad = arena_printf(out->arena, "GRADC_%s_fgrad", n);
+    buf_printf(out, "static void GRADC_%s_forward(void *tape, const double *arg, double *out)\n"
+                    "{\n    GRADC_%s_to_float(%s, arg, %ld);\n    ", n, n, farg, m->args_len);
+    put_call(out, m, "forward", farg);
+    for (int o = 0; o < m->noutputs; o++)
+        buf_printf(out, ", GRADC_%s_fout + %ld", n, m->outputs[o].offset);
+    buf_printf(out, ");\n    GRADC_%s_to_double(out, GRADC_%s_fout, %ld);\n}\n\n", n, n,
+               m->outputs_len);
+    buf_printf(out, "static void GRADC_%s_backward(const void *tape, const double *arg,\n"
+                    "    const double *seed, double *grad)\n"
+                    "{\n    GRADC_%s_to_float(%s, arg, %ld);\n"
+                    "    GRADC_%s_to_float(GRADC_%s_fout, seed, %ld);\n"
+                    "    GRADC_%s_to_float(%s, grad, %ld);\n    ",
+               n, n, farg, m->args_len, n, n, m->outputs_len, n, fgrad, m->grads_len);
+    put_call(out, m, "backward", farg);
+    const char *fseed = arena_printf(out->arena, "GRADC_%s_fout", n);
+    for (int o = 0; o < m->noutputs; o++)
+        put_operand(out, fseed, m->outputs[o].stmt, m->outputs[o].offset);
+    put_grads(out, m, fgrad);
+    buf_printf(out, ");\n    GRADC_%s_to_double(grad, %s, %ld);\n}\n", n, fgrad,
+               m->grads_len);
+    if (has_grad) {
+        buf_printf(out, "\nstatic double GRADC_%s_grad(void *tape, const double *arg, double *grad)\n"
+                        "{\n    GRADC_%s_to_float(%s, arg, %ld);\n"
+                        "    GRADC_%s_to_float(%s, grad, %ld);\n    float value = ",
+                   n, n, farg, m->args_len, n, fgrad, m->grads_len);
+        put_call(out, m, "grad", farg);
+        put_grads(out, m, fgrad);
+        buf_printf(out, ");\n    GRADC_%s_to_double(grad, %s, %ld);\n    return value;\n}\n",
+                   n, fgrad, m->grads_len);
     }
 }
 
@@ -1296,7 +1531,10 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
                   "\n#include \"checkdrv.h\"\n#include ");
     put_string(out, header);
     buf_puts(out, "\n\n");
-    put_wrappers(out, m, has_grad);
+    if (opt->single)
+        put_float_wrappers(out, m, has_grad);
+    else
+        put_wrappers(out, m, has_grad);
 
     buf_printf(out, "\nstatic const struct GRADC_model GRADC_%s_check = {\n    .path = ",
                m->name);
@@ -1347,6 +1585,18 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
     } else {
         buf_puts(out, "    .fd_step = 0,   /* --no-fd */\n    .fd_skip = NULL,\n");
     }
+    if (opt->single) {
+        buf_puts(out, "    .type = \"float\", .rel = 2 * FLT_EPSILON, .abs_coef = 0, .mag_coef = 0,\n"
+                      "    .tiny = FLT_MIN,\n");
+        put_table(out, "the error bounds of float code (4 FLT_EPSILON times the reference's\n"
+                       "     * running error bound): outputs", "output_err", "double",
+                  put_double_element, plan->output_err, np, m->outputs_len, 4);
+        put_table(out, "and gradient elements", "grad_err", "double", put_double_element,
+                  plan->grad_err, np, plan->ncheck, 4);
+    } else {
+        buf_puts(out, "    .type = \"double\", .rel = 1e-9, .abs_coef = 1e-12, .mag_coef = 1e-12,\n"
+                      "    .tiny = DBL_MIN, .output_err = NULL, .grad_err = NULL,\n");
+    }
     buf_puts(out, "};\n\n");
 
     if (opt->entry)
@@ -1366,6 +1616,8 @@ int main(int argc, char **argv)
         arena_free(arena);
         return 1;
     }
+    if (opt.single)
+        keep_float_scales(&opt, arena);
     Plan plan;
     make_plan(&plan, &model, &opt, arena);
     compute_reference(&plan, &model, arena);

@@ -41,7 +41,9 @@ check_one() {
         echo "$label: gradc failed: $(cat "$dir/gradc.err")"
         return
     fi
-    if ! (cd "$top_srcdir" && "$GRADCHECK" "$@" --header model.h -o "$dir/check.c" "$model") \
+    # shellcheck disable=SC2086 # the options are words
+    if ! (cd "$top_srcdir" && "$GRADCHECK" $gradcheck_opts "$@" --header model.h \
+              -o "$dir/check.c" "$model") \
         2>"$dir/gradcheck.err"; then
         echo "$label: gradcheck failed: $(cat "$dir/gradcheck.err")"
         return
@@ -95,7 +97,7 @@ run_list() {
     done 3<"$list"
 }
 
-gradc_opts=
+gradc_opts= gradcheck_opts=
 run_list "$top_srcdir/tests/numeric.list" check_model
 run_list "$top_srcdir/tests/numeric-tensor.list" check_model
 # Again with every local array in the tape's work area and the functions
@@ -103,7 +105,12 @@ run_list "$top_srcdir/tests/numeric-tensor.list" check_model
 gradc_opts="--stack-limit=0 --function-size=3"
 run_list "$top_srcdir/tests/numeric.list" check_model
 run_list "$top_srcdir/tests/numeric-tensor.list" check_model
-gradc_opts=
+# Again in single precision: the float code at float points, against the
+# same reference within its error bounds for float (tests/gradcheck.c).
+gradc_opts=--type=float gradcheck_opts=--type=float
+run_list "$top_srcdir/tests/numeric.list" check_model
+run_list "$top_srcdir/tests/numeric-tensor.list" check_model
+gradc_opts= gradcheck_opts=
 
 # A generated model: 3000 statements over 6 inputs and 2 data values, each
 # reading three earlier values, mostly recent ones (long chains) and often
@@ -237,6 +244,29 @@ if "$GRADC" "$top_srcdir/examples/kamper.grad" -o "$WORK/planted/gradc-kamper.c"
     echo "numeric: gradcheck passes a hand-written Kamper model and catches 2 planted bugs"
 else
     fail "planted bugs: gradc or gradcheck failed"
+fi
+
+# The float checks are tight enough to catch an error of 1e-4 (some 800
+# float ulps): gradc's float Kamper with sigmoid' off by that much.
+mkdir -p "$WORK/planted-float"
+if "$GRADC" --type=float "$top_srcdir/examples/kamper.grad" -o "$WORK/planted-float/kamper.c" &&
+    sed -i 's/\* tape->a_deriv;/* tape->a_deriv * 1.0001f;/' "$WORK/planted-float/kamper.c" &&
+    grep -q '1.0001f' "$WORK/planted-float/kamper.c" &&
+    "$GRADCHECK" --type=float --points 8 --range y=0.5:3 -o "$WORK/planted-float/check.c" \
+        "$top_srcdir/examples/kamper.grad"; then
+    exe="$WORK/planted-float/check"
+    if ! build_with "$CC" "$exe" -no-install -I"$top_srcdir/tests" "$WORK/planted-float/check.c" \
+        "$WORK/planted-float/kamper.c" "$WORK/checkdrv-$(basename "$CC").o" 2>"$exe.err"; then
+        fail "planted float bug: could not build: $(cat "$exe.err")"
+    elif "$exe" >"$exe.out" 2>"$exe.err"; then
+        fail "planted float bug: not caught"
+    elif ! grep -q "gradient 'y'" "$exe.err"; then
+        fail "planted float bug: caught without naming 'y': $(cat "$exe.err")"
+    else
+        echo "numeric: gradcheck --type=float catches a float derivative off by 1e-4"
+    fi
+else
+    fail "planted float bug: gradc, sed or gradcheck failed"
 fi
 
 # The values the core issue fixes: Kamper's f(3, -4) and its gradient.

@@ -29,6 +29,9 @@
 # stack, the rest in the work area) and parts of about 25; see
 # gradc_options.
 #
+# Every tenth model is also checked in single precision, as fSEED (gradc
+# and gradcheck --type=float; see float_copy).
+#
 # A failure prints the seed, the model and the command that reproduces it.
 . "$top_srcdir/tests/lib.sh"
 
@@ -213,6 +216,26 @@ gradc_options() {
     esac
 }
 
+# float_copy SEED: model rSEED again as fSEED (its C names then differ),
+# compiled with gradc --type=float and checked at float's tolerances;
+# appended to the entries, or a line to failed.
+float_copy() {
+    f=f$1
+    cp "r$1.grad" "$f.grad"
+    # shellcheck disable=SC2046 # the options are words
+    if ! "$GRADC" --type=float $(gradc_options "$1") "$f.grad" -o "$f.c" 2>"$f.err"; then
+        echo "$1 gradc --type=float failed" >>failed
+        return
+    fi
+    # shellcheck disable=SC2086 # the options are words
+    if ! "$GRADCHECK" --type=float --points "$POINTS" --seed "$1" $opts --entry "check_$f" \
+        --header "$f.h" -o "$f.check.c" "$f.grad" 2>"$f.err"; then
+        echo "$1 gradcheck --type=float failed" >>failed
+        return
+    fi
+    echo "$f" >>entries
+}
+
 # run_batch B FIRST COUNT: models FIRST .. FIRST+COUNT-1 in $WORK/bB.
 # Leaves $dir/done, with a line per problem in $dir/failed.
 run_batch() {
@@ -254,6 +277,7 @@ run_batch() {
                 continue
             fi
             echo "$m" >>entries
+            [ $((${m#r} % 10)) -ne 0 ] || float_copy "${m#r}"
         done
         [ $coverage = yes ] && categorize r*.graph r*.ast | sort | uniq -c >coverage
 
@@ -267,7 +291,7 @@ run_batch() {
             # which models?  Compile each alone, and the batch without them.
             while read -r m; do
                 if ! compile_alone "$cc" "$opt" "$m"; then
-                    echo "${m#r} did not compile with $cc $opt" >>failed
+                    echo "${m#[rf]} did not compile with $cc $opt ($m)" >>failed
                     grep -v "^$m\$" entries >entries.new
                     mv entries.new entries
                 fi
@@ -283,9 +307,12 @@ run_batch() {
         sed -n 's/^FAIL r//p' out | while read -r s; do
             echo "$s mismatch" >>failed
         done
+        sed -n 's/^FAIL f//p' out | while read -r s; do
+            echo "$s mismatch of the float code (f$s, --type=float)" >>failed
+        done
         m=$(sed -n 's/^begin //p' out | tail -1)
         if [ -n "$m" ] && ! grep -q "^$m\.grad: \|^FAIL $m\$" out; then
-            echo "${m#r} crashed the batch program (status $status); the models after it did not run" >>failed
+            echo "${m#[rf]} crashed the batch program (status $status) in $m; the models after it did not run" >>failed
         elif [ $status -ne 0 ] && ! grep -q '^FAIL ' out; then
             echo "$first the batch program failed (status $status)" >>failed
         fi
@@ -363,7 +390,7 @@ done
 cat "$WORK"/b*/summaries 2>/dev/null | awk -v count="$COUNT" -v seed0="$SEED0" \
     -v secs=$(($(date +%s) - start)) '
 {
-    programs++
+    if ($1 ~ /^f/) floats++; else programs++
     grads += $4; outs += $8
     for (i = 1; i <= NF; i++) {
         if ($i == "error") { e = $(i + 1); sub(/,$/, "", e); if (e + 0 > worst) worst = e + 0 }
@@ -375,7 +402,8 @@ END {
     printf "random: %d of %d programs (seeds %d..%d) checked: %d gradient and %d output elements, ", \
         programs, count, seed0, seed0 + count - 1, grads, outs
     printf "worst relative error %.2g against forward mode; finite differences %.2g ", worst, fd
-    printf "(%d elements near a kink skipped); %d s\n", skipped, secs
+    printf "(%d elements near a kink skipped); %d of them again as float code; %d s\n", \
+        skipped, floats, secs
 }'
 
 if [ $coverage = yes ]; then

@@ -81,8 +81,14 @@ const char *ast_of(Arena *arena, const char *text)
 
 void emit_model(Run *run, Buf *c_file, Buf *h_file)
 {
+    emit_model_as(run, &real_types[0], c_file, h_file);
+}
+
+void emit_model_as(Run *run, const RealType *real, Buf *c_file, Buf *h_file)
+{
     const Compilation *comp = &run->comp;
-    EmitOptions opts = { "m", "m.h", "m.c", "t.grad", EMIT_STACK_LIMIT, EMIT_PART_SIZE };
+    EmitOptions opts = { "m", "m.h", "m.c", "t.grad", EMIT_STACK_LIMIT, EMIT_PART_SIZE,
+                         real };
     buf_init(c_file, comp->arena);
     buf_init(h_file, comp->arena);
     emit_c(&comp->graph, &comp->prog, &opts, c_file, h_file);

@@ -37,6 +37,8 @@ const char *ast_of(Arena *arena, const char *text);
 
 /* The generated files for a compiled run, model name "m". */
 void emit_model(Run *run, Buf *c_file, Buf *h_file);
+/* The same, for the generated code's type REAL (--type). */
+void emit_model_as(Run *run, const RealType *real, Buf *c_file, Buf *h_file);
 /* Occurrences of NEEDLE in HAYSTACK. */
 int count_substr(const char *haystack, const char *needle);
 /* The first line of TEXT that starts with PREFIX after its indentation,

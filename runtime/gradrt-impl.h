@@ -1,0 +1,169 @@
+/* gradrt-impl.h: the runtime's scalar functions and row kernels for one
+ * type.  gradrt.c includes it once for double and once for float, after
+ * defining REAL, the type, NAME(name), a name with the type's suffix, and
+ * MATH(name), a <math.h> function of the type (exp or expf). */
+
+/* exp() only ever sees a non-positive argument, so nothing overflows;
+ * for x < 0 the second form keeps the tiny results' relative accuracy. */
+REAL NAME(gradrt_sigmoid)(REAL x)
+{
+    if (x >= 0)
+        return 1 / (1 + MATH(exp)(-x));
+    REAL z = MATH(exp)(x);
+    return z / (1 + z);
+}
+
+/* With z = exp(-|x|) <= 1: sigmoid(|x|) = 1 / (1 + z) and
+ * sigmoid(-|x|) = z / (1 + z), so no term cancels. */
+REAL NAME(gradrt_sigmoid_deriv)(REAL x)
+{
+    REAL z = MATH(exp)(-MATH(fabs)(x));
+    return z / ((1 + z) * (1 + z));
+}
+
+/* 1 - tanh(x)^2 = 4 e^(-2|x|) / (1 + e^(-2|x|))^2. */
+REAL NAME(gradrt_tanh_deriv)(REAL x)
+{
+    REAL z = MATH(exp)(-2 * MATH(fabs)(x));
+    return 4 * z / ((1 + z) * (1 + z));
+}
+
+/* max(x, 0) + log1p(exp(-|x|)): no overflow, and log1p keeps the tail
+ * exact where exp(-|x|) is far below 1. */
+REAL NAME(gradrt_softplus)(REAL x)
+{
+    return (x > 0 ? x : 0) + MATH(log1p)(MATH(exp)(-MATH(fabs)(x)));
+}
+
+/* The value and the derivative from one exp, each bit for bit what
+ * gradrt_sigmoid and gradrt_sigmoid_deriv (gradrt_softplus and
+ * gradrt_sigmoid) give. */
+REAL NAME(gradrt_sigmoid_with_deriv)(REAL x, REAL *deriv)
+{
+    REAL z = MATH(exp)(-MATH(fabs)(x));
+    *deriv = z / ((1 + z) * (1 + z));
+    return (x >= 0 ? 1 : z) / (1 + z);
+}
+
+REAL NAME(gradrt_softplus_with_deriv)(REAL x, REAL *deriv)
+{
+    REAL z = MATH(exp)(-MATH(fabs)(x));
+    *deriv = (x >= 0 ? 1 : z) / (1 + z);
+    return (x > 0 ? x : 0) + MATH(log1p)(z);
+}
+
+/* The row's maximum, or NaN if the row holds one: a comparison alone
+ * would skip it. */
+static REAL NAME(row_max)(int n, const REAL *x)
+{
+    REAL m = x[0];
+    for (int j = 1; j < n && !isnan(m); j++)
+        if (x[j] > m || isnan(x[j]))
+            m = x[j];
+    return m;
+}
+
+/* x - m for an element x of a row whose maximum is m.  Where m is infinite
+ * the row is taken as the limit of rows whose largest entries grow (or a
+ * row of -inf, whose entries fall) together: the entries equal to m count
+ * as 0 and the others as -inf, so that softmax shares 1 among the k entries
+ * equal to m.  A NaN maximum gives NaN. */
+static REAL NAME(shifted)(REAL x, REAL m)
+{
+    if (isinf(m))
+        return x == m ? 0 : -INFINITY;
+    return x - m;
+}
+
+/* sum(exp(x - m)): at least 1, since the term of the maximum is exactly 1,
+ * so it never underflows, and no term overflows. */
+static REAL NAME(row_sum_exp)(int n, const REAL *x, REAL m)
+{
+    REAL s = 0;
+    for (int j = 0; j < n; j++)
+        s += MATH(exp)(NAME(shifted)(x[j], m));
+    return s;
+}
+
+void NAME(gradrt_softmax)(int rows, int n, const REAL *x, REAL *y)
+{
+    for (int r = 0; r < rows; r++, x += n, y += n) {
+        REAL m = NAME(row_max)(n, x);
+        REAL s = 0;
+        for (int j = 0; j < n; j++) {
+            y[j] = MATH(exp)(NAME(shifted)(x[j], m));
+            s += y[j];
+        }
+        for (int j = 0; j < n; j++)
+            y[j] /= s;
+    }
+}
+
+void NAME(gradrt_softmax_backward)(int rows, int n, const REAL *y,
+                             const REAL *dy, REAL *dx, int accumulate)
+{
+    for (int r = 0; r < rows; r++, y += n, dy += n, dx += n) {
+        REAL dot = 0;
+        for (int j = 0; j < n; j++)
+            dot += dy[j] * y[j];
+        for (int j = 0; j < n; j++) {
+            REAL d = y[j] * (dy[j] - dot);
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}
+
+/* (x - m) - log(s) adds two quantities of one sign, so it is exact to
+ * rounding; x - (m + log(s)) would round m + log(s) to the spacing of m
+ * first, which is 2 at m = 1e16. */
+void NAME(gradrt_log_softmax)(int rows, int n, const REAL *x, REAL *y)
+{
+    for (int r = 0; r < rows; r++, x += n, y += n) {
+        REAL m = NAME(row_max)(n, x);
+        REAL log_s = MATH(log)(NAME(row_sum_exp)(n, x, m));
+        for (int j = 0; j < n; j++)
+            y[j] = NAME(shifted)(x[j], m) - log_s;
+    }
+}
+
+/* softmax(x) = exp(x - m) / s from x itself: exp(y) would carry the
+ * rounding error of y, |y| ulps of it. */
+void NAME(gradrt_log_softmax_backward_x)(int rows, int n, const REAL *x,
+                                   const REAL *dy, REAL *dx,
+                                   int accumulate)
+{
+    for (int r = 0; r < rows; r++, x += n, dy += n, dx += n) {
+        REAL m = NAME(row_max)(n, x);
+        REAL s = NAME(row_sum_exp)(n, x, m);
+        REAL total = 0;
+        for (int j = 0; j < n; j++)
+            total += dy[j];
+        for (int j = 0; j < n; j++) {
+            REAL d = dy[j] - MATH(exp)(NAME(shifted)(x[j], m)) / s * total;
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}
+
+void NAME(gradrt_logsumexp)(int rows, int n, const REAL *x, REAL *y)
+{
+    for (int r = 0; r < rows; r++, x += n) {
+        REAL m = NAME(row_max)(n, x);
+        y[r] = m + MATH(log)(NAME(row_sum_exp)(n, x, m));
+    }
+}
+
+/* softmax(x) from x, as above: exp(x - y) from the rounded y is off by a
+ * factor exp(y - rounded y), e^-0.9 at y = 1e16 + log 3. */
+void NAME(gradrt_logsumexp_backward)(int rows, int n, const REAL *x,
+                               const REAL *dy, REAL *dx, int accumulate)
+{
+    for (int r = 0; r < rows; r++, x += n, dx += n) {
+        REAL m = NAME(row_max)(n, x);
+        REAL s = NAME(row_sum_exp)(n, x, m);
+        for (int j = 0; j < n; j++) {
+            REAL d = dy[r] * (MATH(exp)(NAME(shifted)(x[j], m)) / s);
+            dx[j] = accumulate ? dx[j] + d : d;
+        }
+    }
+}

@@ -1,56 +1,7 @@
-/* gradrt-impl.h: the runtime's scalar functions and row kernels for one
- * type.  gradrt.c includes it once for double and once for float, after
+/* gradrt-impl.h: the runtime's row kernels for one type (the scalar
+ * functions are inline in gradrt-real.h).  gradrt.c includes it once for double and once for float, after
  * defining REAL, the type, NAME(name), a name with the type's suffix, and
  * MATH(name), a <math.h> function of the type (exp or expf). */
-
-/* exp() only ever sees a non-positive argument, so nothing overflows;
- * for x < 0 the second form keeps the tiny results' relative accuracy. */
-REAL NAME(gradrt_sigmoid)(REAL x)
-{
-    if (x >= 0)
-        return 1 / (1 + MATH(exp)(-x));
-    REAL z = MATH(exp)(x);
-    return z / (1 + z);
-}
-
-/* With z = exp(-|x|) <= 1: sigmoid(|x|) = 1 / (1 + z) and
- * sigmoid(-|x|) = z / (1 + z), so no term cancels. */
-REAL NAME(gradrt_sigmoid_deriv)(REAL x)
-{
-    REAL z = MATH(exp)(-MATH(fabs)(x));
-    return z / ((1 + z) * (1 + z));
-}
-
-/* 1 - tanh(x)^2 = 4 e^(-2|x|) / (1 + e^(-2|x|))^2. */
-REAL NAME(gradrt_tanh_deriv)(REAL x)
-{
-    REAL z = MATH(exp)(-2 * MATH(fabs)(x));
-    return 4 * z / ((1 + z) * (1 + z));
-}
-
-/* max(x, 0) + log1p(exp(-|x|)): no overflow, and log1p keeps the tail
- * exact where exp(-|x|) is far below 1. */
-REAL NAME(gradrt_softplus)(REAL x)
-{
-    return (x > 0 ? x : 0) + MATH(log1p)(MATH(exp)(-MATH(fabs)(x)));
-}
-
-/* The value and the derivative from one exp, each bit for bit what
- * gradrt_sigmoid and gradrt_sigmoid_deriv (gradrt_softplus and
- * gradrt_sigmoid) give. */
-REAL NAME(gradrt_sigmoid_with_deriv)(REAL x, REAL *deriv)
-{
-    REAL z = MATH(exp)(-MATH(fabs)(x));
-    *deriv = z / ((1 + z) * (1 + z));
-    return (x >= 0 ? 1 : z) / (1 + z);
-}
-
-REAL NAME(gradrt_softplus_with_deriv)(REAL x, REAL *deriv)
-{
-    REAL z = MATH(exp)(-MATH(fabs)(x));
-    *deriv = (x >= 0 ? 1 : z) / (1 + z);
-    return (x > 0 ? x : 0) + MATH(log1p)(z);
-}
 
 /* The row's maximum, or NaN if the row holds one: a comparison alone
  * would skip it. */

@@ -7,26 +7,65 @@
  * computes, with float's precision: the array kernels to within one
  * float ulp (docs/api.md), the others as their formulas round in float. */
 
-/* 1 / (1 + exp(-x)), without overflow for any x. */
-GRADRT_REAL GRADRT_NAME(gradrt_sigmoid)(GRADRT_REAL x);
+/* The scalar functions are inline definitions (GRADRT_SCALAR) where the
+ * compiler has C99's inline, so that a call in generated code costs no
+ * more than the exp it makes; the library holds their external
+ * definitions for every other caller. */
+
+/* 1 / (1 + exp(-x)), without overflow for any x: exp() only ever sees a
+ * non-positive argument, and for x < 0 the second form keeps the tiny
+ * results' relative accuracy. */
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_sigmoid)(GRADRT_REAL x)
+GRADRT_BODY({
+    if (x >= 0)
+        return 1 / (1 + GRADRT_MATH(exp)(-x));
+    GRADRT_REAL z = GRADRT_MATH(exp)(x);
+    return z / (1 + z);
+})
 
 /* sigmoid'(x) = sigmoid(x) sigmoid(-x), exact to rounding for any x
- * (where s (1 - s) from a rounded s is not, once s rounds to 1). */
-GRADRT_REAL GRADRT_NAME(gradrt_sigmoid_deriv)(GRADRT_REAL x);
+ * (where s (1 - s) from a rounded s is not, once s rounds to 1): with
+ * z = exp(-|x|) <= 1, sigmoid(|x|) = 1 / (1 + z) and sigmoid(-|x|) =
+ * z / (1 + z), so no term cancels. */
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_sigmoid_deriv)(GRADRT_REAL x)
+GRADRT_BODY({
+    GRADRT_REAL z = GRADRT_MATH(exp)(-GRADRT_MATH(fabs)(x));
+    return z / ((1 + z) * (1 + z));
+})
 
-/* tanh'(x) = 1 - tanh(x)^2, exact to rounding for any x. */
-GRADRT_REAL GRADRT_NAME(gradrt_tanh_deriv)(GRADRT_REAL x);
+/* tanh'(x) = 1 - tanh(x)^2, exact to rounding for any x:
+ * 4 e^(-2|x|) / (1 + e^(-2|x|))^2. */
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_tanh_deriv)(GRADRT_REAL x)
+GRADRT_BODY({
+    GRADRT_REAL z = GRADRT_MATH(exp)(-2 * GRADRT_MATH(fabs)(x));
+    return 4 * z / ((1 + z) * (1 + z));
+})
 
-/* log(1 + exp(x)), exact to rounding for large |x|. */
-GRADRT_REAL GRADRT_NAME(gradrt_softplus)(GRADRT_REAL x);
+/* log(1 + exp(x)), exact to rounding for large |x|: max(x, 0) +
+ * log1p(exp(-|x|)) does not overflow, and log1p keeps the tail exact
+ * where exp(-|x|) is far below 1. */
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_softplus)(GRADRT_REAL x)
+GRADRT_BODY({
+    return (x > 0 ? x : 0) + GRADRT_MATH(log1p)(GRADRT_MATH(exp)(-GRADRT_MATH(fabs)(x)));
+})
 
 /* The value, and the derivative in *DERIV, from one exp: what the forward
  * pass stores for the backward pass.  sigmoid and softplus give bit for bit
  * what the functions above give, tanh what gradrt_tanh_and_deriv gives. */
-GRADRT_REAL GRADRT_NAME(gradrt_sigmoid_with_deriv)(GRADRT_REAL x,
-        GRADRT_REAL *deriv);
-GRADRT_REAL GRADRT_NAME(gradrt_softplus_with_deriv)(GRADRT_REAL x,
-        GRADRT_REAL *deriv);
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_sigmoid_with_deriv)(GRADRT_REAL x,
+        GRADRT_REAL *deriv)
+GRADRT_BODY({
+    GRADRT_REAL z = GRADRT_MATH(exp)(-GRADRT_MATH(fabs)(x));
+    *deriv = z / ((1 + z) * (1 + z));
+    return (x >= 0 ? 1 : z) / (1 + z);
+})
+GRADRT_SCALAR GRADRT_REAL GRADRT_NAME(gradrt_softplus_with_deriv)(GRADRT_REAL x,
+        GRADRT_REAL *deriv)
+GRADRT_BODY({
+    GRADRT_REAL z = GRADRT_MATH(exp)(-GRADRT_MATH(fabs)(x));
+    *deriv = (x >= 0 ? 1 : z) / (1 + z);
+    return (x > 0 ? x : 0) + GRADRT_MATH(log1p)(z);
+})
 GRADRT_REAL GRADRT_NAME(gradrt_tanh_with_deriv)(GRADRT_REAL x,
         GRADRT_REAL *deriv);
 

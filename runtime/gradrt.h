@@ -27,19 +27,38 @@ extern "C" {
 /* The runtime's version, to compare with GRADRT_VERSION at run time. */
 const char *gradrt_version(void);
 
+/* C99's inline, where the compiler has it as C99 defines it (not GCC's
+ * older gnu_inline, under which every includer would define the function,
+ * nor C++'s): the scalar functions are then inline definitions, and
+ * GRADRT_BODY their bodies; otherwise they are only declared. */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L && \
+    !defined(__GNUC_GNU_INLINE__) && !defined(__cplusplus)
+#define GRADRT_INLINE_SCALARS 1
+#define GRADRT_SCALAR inline
+#define GRADRT_BODY(...) __VA_ARGS__
+#else
+#define GRADRT_SCALAR
+#define GRADRT_BODY(...) ;
+#endif
+
 /* The functions of gradrt-real.h for double, and their twins for float,
- * named with an f after them (gradrt_sigmoidf, gradrt_gemmf). */
+ * named with an f after them (gradrt_sigmoidf, gradrt_gemmf); GRADRT_MATH
+ * names the <math.h> function of the type (exp, expf). */
 #define GRADRT_REAL double
 #define GRADRT_NAME(name) name
+#define GRADRT_MATH(name) name
 #include "gradrt-real.h"
 #undef GRADRT_REAL
 #undef GRADRT_NAME
+#undef GRADRT_MATH
 
 #define GRADRT_REAL float
 #define GRADRT_NAME(name) name##f
+#define GRADRT_MATH(name) name##f
 #include "gradrt-real.h"
 #undef GRADRT_REAL
 #undef GRADRT_NAME
+#undef GRADRT_MATH
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,8 @@ int gemm_test_kernels(void);
 const char *gemm_test_name(int kernel);
 int gemm_test_usable(int kernel);
 int gemm_test_best(void);
+/* The threads gradrt_gemm would split G over now (1 without OpenMP). */
+int gemm_test_threads(const GemmArgs *g);
 void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,
                    const GemmArgs *g);
 

@@ -14,7 +14,15 @@
  * The kernels (gemm-kernel.h) are compiled once per instruction set and the
  * one for the CPU is chosen at each call: AVX-512, AVX2 with FMA, and the
  * compiler's baseline.  With configure --with-blas the blocked products go
- * to cblas_dgemm instead. */
+ * to cblas_dgemm instead.
+ *
+ * Built with OpenMP, a large blocked product is cut into one part per
+ * thread: bands of rows of C (or of columns, where C has more column panels
+ * than row panels), each a whole product of its own with its own packed
+ * blocks.  The shared dimension is never cut, and the blocking of K depends
+ * on K alone, so every element of C is the same sequence of multiply-adds
+ * in the same kernel whatever the number of threads: the result is
+ * identical bit for bit. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -29,6 +37,10 @@
 
 #ifdef HAVE_CBLAS
 #include <cblas.h>
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 /* Rows of the micro-kernel's tile (its columns, NR, are two vectors). */
@@ -262,6 +274,76 @@ static void gemm_run_blocked(const GemmKernel *kern, const GemmArgs *g,
     free(block);
 }
 
+#ifdef _OPENMP
+/* Products with fewer multiply-adds than this run on one thread.  With
+ * the threshold at 0, bench/gemm --threads 2 (OMP_WAIT_POLICY=passive, load
+ * average 5 on the 2 cores) gave, in GFLOP/s on 1 and 2 threads: 64^3 48
+ * and 20, 96^3 52 and 49, 128^3 52 and 61, 16 x 128 x 128 33 and 30,
+ * 64 x 128 x 128 47 and 60, 16 x 128 x 784 38 and 52: below about 2^20
+ * the fork and join and the packing of op(B) on each thread cost what
+ * the second core saves. */
+#define GEMM_THREAD_MIN (1024.0 * 1024)
+
+/* How many threads to split G over, each given at least one panel of
+ * GEMM_MR rows (or NR columns); SPLIT_ROWS says which. */
+static int gemm_threads(const GemmArgs *g, int nr, int *split_rows)
+{
+    if ((double)g->m * g->n * g->k < GEMM_THREAD_MIN || omp_in_parallel())
+        return 1;
+    int row_panels = (g->m + GEMM_MR - 1) / GEMM_MR;
+    int col_panels = (g->n + nr - 1) / nr;
+    *split_rows = row_panels >= col_panels;
+    int panels = *split_rows ? row_panels : col_panels;
+    int threads = omp_get_max_threads();
+    return threads < panels ? threads : panels;
+}
+
+/* Part T of THREADS of G: a band of whole panels of rows (or columns) of
+ * C, with the rows of op(A) (or columns of op(B)) it needs.  Zero when
+ * there is nothing left for part T. */
+static int gemm_part(const GemmArgs *g, int nr, int split_rows, int t,
+                     int threads, GemmArgs *part)
+{
+    GemmStrides s = gemm_strides(g);
+    int size = split_rows ? g->m : g->n, unit = split_rows ? GEMM_MR : nr;
+    int band = (int)gemm_round_up((size + threads - 1) / threads, unit);
+    int first = t * band;
+    if (first >= size)
+        return 0;
+    *part = *g;
+    if (split_rows) {
+        part->m = size - first < band ? size - first : band;
+        part->a += (ptrdiff_t)first * s.a_row;
+        part->c += (ptrdiff_t)first * g->ldc;
+    } else {
+        part->n = size - first < band ? size - first : band;
+        part->b += (ptrdiff_t)first * s.b_col;
+        part->c += first;
+    }
+    return 1;
+}
+#endif
+
+/* The blocked product, over threads where it is large enough. */
+static void gemm_run_threads(const GemmKernel *kern, const GemmArgs *g,
+                             GemmBlocks bk)
+{
+#ifdef _OPENMP
+    int split_rows = 1, threads = gemm_threads(g, kern->nr, &split_rows);
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            GemmArgs part;
+            if (gemm_part(g, kern->nr, split_rows, omp_get_thread_num(),
+                          omp_get_num_threads(), &part))
+                gemm_run_blocked(kern, &part, bk);
+        }
+        return;
+    }
+#endif
+    gemm_run_blocked(kern, g, bk);
+}
+
 static void gemm_run(const GemmKernel *kern, const GemmArgs *g)
 {
     if (g->m == 0 || g->n == 0)
@@ -281,7 +363,7 @@ static void gemm_run(const GemmKernel *kern, const GemmArgs *g)
     return;
 #endif
     GemmBlocks bk = { GEMM_MC, GEMM_KC, GEMM_NC };
-    gemm_run_blocked(kern, g, bk);
+    gemm_run_threads(kern, g, bk);
 }
 
 void gradrt_gemm(int trans_a, int trans_b, int m, int n, int k,
@@ -311,6 +393,18 @@ int gemm_test_usable(int kernel)
 int gemm_test_best(void)
 {
     return (int)(gemm_best() - gemm_kernels);
+}
+
+int gemm_test_threads(const GemmArgs *g)
+{
+#if defined(_OPENMP) && !defined(HAVE_CBLAS)
+    int split_rows;
+    if (!gemm_is_small(g))
+        return gemm_threads(g, gemm_best()->nr, &split_rows);
+#else
+    (void)g;
+#endif
+    return 1;
 }
 
 void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,

@@ -25,6 +25,8 @@ SCALING_CHAINS = (10**3, 10**4, 10**5, 10**6)
 COMPILE_CHAINS = (10**3, 10**4, 10**5)
 RESNET_LAYERS = 1000
 CFLAGS = "-O2 -march=native"
+# The threaded build of each model adds this (GCC and clang).
+OPENMP_FLAG = "-fopenmp"
 COMPILE_FLAGS = "-O2"
 # A compiler that runs longer than this (CPU seconds) is stopped and
 # reported as over the limit; one that needs more memory than this fails.
@@ -37,7 +39,7 @@ ADOLC_MODELS = ("kamper", "chain", "mlp1", "mlp64", "lstsq", "conv1d")
 ADOLCRC = "".join('"%s" "%d"\n' % (k, 1 << 26)
                   for k in ("OBUFSIZE", "LBUFSIZE", "VBUFSIZE", "TBUFSIZE"))
 PEERS = (("hand", "hand C"), ("torch1", "PyTorch 1 thread"),
-         ("torchN", "PyTorch %d threads"), ("adolc_tape", "ADOL-C tape+reverse"),
+         ("torchN", "PyTorch default threads"), ("adolc_tape", "ADOL-C tape+reverse"),
          ("adolc_reverse", "ADOL-C reverse"), ("fd", "central FD"))
 
 
@@ -79,6 +81,11 @@ class Bench:
 
     def models(self):
         """(name, C model name, .grad text, bench/ source, extra flags)"""
+        for model in self.all_models():
+            if not self.args.only or model[0] in self.args.only.split(","):
+                yield model
+
+    def all_models(self):
         read = lambda *p: open(self.path(*p)).read()
         template = read("bench", "mlp.grad.in")
         yield "kamper", "kamper", read("examples", "kamper.grad"), "kamper.c", []
@@ -114,6 +121,10 @@ class Bench:
             self.cc(*inc, "-I" + d, *flags, self.path("bench", source),
                     os.path.join(d, cname + ".c"), harness, "-o", exe, *runtime, "-lm",
                     "-pthread")
+            # The same with OpenMP: the generated loops on threads too.
+            self.cc(*inc, "-I" + d, *flags, OPENMP_FLAG, self.path("bench", source),
+                    os.path.join(d, cname + ".c"), harness, "-o", exe + "-omp",
+                    *runtime, "-lm", "-pthread")
             self.programs.append((name, d, exe))
         log("building fmapeak and adolc_peer")
         self.fmapeak = os.path.join(common, "fmapeak")
@@ -153,20 +164,37 @@ class Bench:
 
     def measure(self, name, d, exe, results):
         log("%s: timing gradc, the hand-written C and finite differences" % name)
+        # The runtime is built with OpenMP: one thread, for CPU time.
         r = subprocess.run([exe, "--budget", str(self.args.budget), "--dump", d],
-                           stdout=subprocess.PIPE, universal_newlines=True)
+                           stdout=subprocess.PIPE, universal_newlines=True,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"))
         self.parse(r.stdout, results)
+        log("%s: gradc built with %s, %d threads" % (name, OPENMP_FLAG, self.threads))
+        got = {}
+        r = subprocess.run([exe + "-omp", "--budget", str(self.args.budget), "--wall"],
+                           stdout=subprocess.PIPE, universal_newlines=True,
+                           env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
+        self.parse(r.stdout, got)
+        results["gradcN"] = got.get("gradc_gradient")
+        if r.returncode != 0:
+            self.failures.append("%s: gradc's gradient on threads differs from "
+                                 "the hand-written one" % name)
         if r.returncode != 0:
             self.failures.append("%s: the hand-written gradient differs from gradc's"
                                  % name)
         results["fd"] = results.get("fd_gradient")
         results["hand"] = results.get("hand_gradient")
         if self.args.torch:
-            for key, threads in (("torch1", 1), ("torchN", self.threads)):
-                log("%s: PyTorch, %d thread(s)" % (name, threads))
+            # One thread, or PyTorch as it comes: its own intra-op thread
+            # count and OpenBLAS's own pool (threads 0, no variables).
+            # Forcing both to N threads gave N^2 busy threads on N cores.
+            for key, threads in (("torch1", 1), ("torchN", 0)):
+                log("%s: PyTorch, %s" % (name, "1 thread" if threads else "default threads"))
                 got = {}
-                env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-                           OPENBLAS_NUM_THREADS=str(threads))
+                env = {k: v for k, v in os.environ.items()
+                       if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+                if threads:
+                    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
                 r = subprocess.run([sys.executable, self.path("bench", "torch_peer.py"),
                                     name, d, str(threads), str(self.args.budget),
                                     str(CHAIN_N)],
@@ -321,7 +349,19 @@ def model_tables(bench):
              "hand vs gradc"]
     head2 = ["model", "gradc gradient"] + [label % bench.threads if "%" in label
                                            else label for _, label in PEERS]
-    return table(head1, t1), table(head2, t2)
+    t3 = []
+    for r in bench.results:
+        one, many = r["gradc_gradient"], r.get("gradcN")
+        torch1, torchN = r.get("torch1"), r.get("torchN")
+        t3.append([r["name"], fmt_time(one["min"]),
+                   fmt_time(many["min"]) if many else "n/a",
+                   fmt_time(torch1["min"]) if torch1 else "n/a",
+                   fmt_time(torchN["min"]) if torchN else "n/a",
+                   fmt_ratio(torchN["min"] / many["min"]) if many and torchN else "n/a"])
+    n = bench.threads
+    head3 = ["model", "gradc 1 thread", "gradc %d threads" % n, "PyTorch 1 thread",
+             "PyTorch default threads", "PyTorch default / gradc %d threads" % n]
+    return table(head1, t1), table(head2, t2), table(head3, t3)
 
 
 def scaling_tables(bench):
@@ -495,7 +535,7 @@ SCALING_END = "<!-- scaling: end -->"
 
 
 def report(bench, args, started, load_start, torch_config):
-    t1, t2 = model_tables(bench)
+    t1, t2, t3 = model_tables(bench)
     lines = [
         "# gradc benchmark results",
         "",
@@ -534,11 +574,22 @@ def report(bench, args, started, load_start, torch_config):
         "",
         "Each cell: the peer's minimum gradient time, and in parentheses gradc's "
         "minimum gradient time over it (below 1: gradc is faster). "
-        "PyTorch with more than one thread is timed in wall time.",
+        "PyTorch with its default threads is timed in wall time.",
         "",
         t2,
         "",
         "![peer time over gradc time](results.svg)",
+        "",
+        "## Threads",
+        "",
+        "gradc's generated code built again with `%s` (and the same runtime, "
+        "built with OpenMP), run with OMP_NUM_THREADS=%d, against PyTorch with "
+        "its default threads. Minimum gradient time per call; on one thread "
+        "process CPU time, on more wall time, which is what threads shorten "
+        "(the CPU time they add up to is larger). The last column above 1: "
+        "gradc on threads is faster." % (OPENMP_FLAG, bench.threads),
+        "",
+        t3,
         "",
         "PyTorch's build (`torch.__config__.show()`):",
         "",
@@ -584,7 +635,7 @@ def previous_scaling(results):
     """The scaling section of the last RESULTS.md, kept as it was (it has
     its own date), or a note that it was never measured."""
     try:
-        text = open(results).read()
+        text = open(results).read() if results else ""
         begin, end = text.index(SCALING_BEGIN), text.index(SCALING_END)
         return [text[begin:end + len(SCALING_END)]]
     except (OSError, ValueError):
@@ -607,6 +658,8 @@ def main():
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--commit", default="")
     ap.add_argument("--note", default="", help="a paragraph for RESULTS.md")
+    ap.add_argument("--only", default="",
+                    help="the models to run, comma-separated (default: all)")
     args = ap.parse_args()
     started = datetime.datetime.utcnow()
     load_start = loadavg()
@@ -623,7 +676,9 @@ def main():
         bench.scaling()
     text = report(bench, args, started, load_start, torch_config)
     print(text)
-    if args.results:
+    if args.results and args.only:
+        log("not writing %s: --only ran some of the models" % args.results)
+    elif args.results:
         with open(args.results, "w") as f:
             f.write(text)
         directory = os.path.dirname(os.path.abspath(args.results))

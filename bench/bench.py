@@ -25,6 +25,10 @@ SCALING_CHAINS = (10**3, 10**4, 10**5, 10**6)
 COMPILE_CHAINS = (10**3, 10**4, 10**5)
 RESNET_LAYERS = 1000
 CFLAGS = "-O2 -march=native"
+# The threaded build of each model adds this (GCC and clang).
+OPENMP_FLAG = "-fopenmp"
+# Runs of each wall-clock measurement on threads, the best kept.
+THREAD_REPEATS = 5
 COMPILE_FLAGS = "-O2"
 # A compiler that runs longer than this (CPU seconds) is stopped and
 # reported as over the limit; one that needs more memory than this fails.
@@ -40,7 +44,7 @@ ADOLC_MODELS = ("kamper", "chain", "mlp1", "mlp64", "lstsq", "conv1d")
 ADOLCRC = "".join('"%s" "%d"\n' % (k, 1 << 26)
                   for k in ("OBUFSIZE", "LBUFSIZE", "VBUFSIZE", "TBUFSIZE"))
 PEERS = (("hand", "hand C"), ("torch1", "PyTorch 1 thread"),
-         ("torchN", "PyTorch %d threads"), ("adolc_tape", "ADOL-C tape+reverse"),
+         ("torchN", "PyTorch default threads"), ("adolc_tape", "ADOL-C tape+reverse"),
          ("adolc_reverse", "ADOL-C reverse"), ("fd", "central FD"))
 
 
@@ -83,6 +87,11 @@ class Bench:
     def models(self):
         """(name, C model name, .grad text, bench/ source, extra flags); a
         name in FLOAT_MODELS is compiled with gradc --type=float"""
+        for model in self.all_models():
+            if not self.args.only or model[0] in self.args.only.split(","):
+                yield model
+
+    def all_models(self):
         read = lambda *p: open(self.path(*p)).read()
         template = read("bench", "mlp.grad.in")
         yield "kamper", "kamper", read("examples", "kamper.grad"), "kamper.c", []
@@ -108,10 +117,7 @@ class Bench:
         # matrix product and array kernels pick their code for the CPU.
         runtime = ["-L" + self.libdir, "-Wl,-rpath," + self.libdir, "-lgradrt"]
         self.programs = []
-        only = self.args.models.split(",") if self.args.models else None
         for name, cname, text, source, flags in self.models():
-            if only and name not in only:
-                continue
             d = os.path.join(self.out, name)
             os.makedirs(d, exist_ok=True)
             grad = os.path.join(d, cname + ".grad")
@@ -124,6 +130,10 @@ class Bench:
             self.cc(*inc, "-I" + d, *flags, self.path("bench", source),
                     os.path.join(d, cname + ".c"), harness, "-o", exe, *runtime, "-lm",
                     "-pthread")
+            # The same with OpenMP: the generated loops on threads too.
+            self.cc(*inc, "-I" + d, *flags, OPENMP_FLAG, self.path("bench", source),
+                    os.path.join(d, cname + ".c"), harness, "-o", exe + "-omp",
+                    *runtime, "-lm", "-pthread")
             self.programs.append((name, d, exe))
         log("building fmapeak and adolc_peer")
         self.fmapeak = os.path.join(common, "fmapeak")
@@ -163,30 +173,42 @@ class Bench:
 
     def measure(self, name, d, exe, results):
         log("%s: timing gradc, the hand-written C and finite differences" % name)
+        # The runtime is built with OpenMP: one thread, for CPU time.
         r = subprocess.run([exe, "--budget", str(self.args.budget), "--dump", d],
-                           stdout=subprocess.PIPE, universal_newlines=True)
+                           stdout=subprocess.PIPE, universal_newlines=True,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"))
         self.parse(r.stdout, results)
         if r.returncode != 0:
             self.failures.append("%s: the hand-written gradient differs from gradc's"
                                  % name)
         results["fd"] = results.get("fd_gradient")
         results["hand"] = results.get("hand_gradient")
-        if self.args.torch and name not in FLOAT_MODELS:
-            for key, threads in (("torch1", 1), ("torchN", self.threads)):
-                log("%s: PyTorch, %d thread(s)" % (name, threads))
-                got = {}
-                env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-                           OPENBLAS_NUM_THREADS=str(threads))
-                r = subprocess.run([sys.executable, self.path("bench", "torch_peer.py"),
-                                    name, d, str(threads), str(self.args.budget),
-                                    str(CHAIN_N)],
-                                   stdout=subprocess.PIPE, universal_newlines=True,
-                                   env=env)
-                self.parse(r.stdout, got)
-                results[key] = got.get("torch_gradient")
-                results["check_" + key] = got.get("check_torch_gradient")
-                if r.returncode != 0:
-                    self.failures.append("%s: PyTorch's gradient differs" % name)
+        torch = self.args.torch and name not in FLOAT_MODELS
+        if torch:
+            log("%s: PyTorch, 1 thread" % name)
+            results["torch1"], results["check_torch1"] = self.torch(name, d, 1)
+        # On threads, by the wall clock, which a moment of other load
+        # lengthens far more than it does CPU time: the best of
+        # THREAD_REPEATS runs, gradc's and PyTorch's taking turns so that
+        # both see the same machine.
+        best = lambda a, b: b if a is None or (b and b["min"] < a["min"]) else a
+        for _ in range(THREAD_REPEATS):
+            log("%s: gradc built with %s, %d threads" % (name, OPENMP_FLAG, self.threads))
+            got = {}
+            r = subprocess.run([exe + "-omp", "--budget", str(self.args.budget), "--wall"],
+                               stdout=subprocess.PIPE, universal_newlines=True,
+                               env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
+            self.parse(r.stdout, got)
+            results["gradcN"] = best(results.get("gradcN"), got.get("gradc_gradient"))
+            if r.returncode != 0:
+                self.failures.append("%s: gradc's gradient on threads differs from "
+                                     "the hand-written one" % name)
+            if torch:
+                log("%s: PyTorch, default threads" % name)
+                timing, check = self.torch(name, d, 0)
+                results["torchN"] = best(results.get("torchN"), timing)
+                results["check_torchN"] = check
+
         if self.adolc and name in ADOLC_MODELS:
             log("%s: ADOL-C" % name)
             got = {}
@@ -199,6 +221,24 @@ class Bench:
             results["check_adolc"] = got.get("check_adolc_gradient")
             if r.returncode != 0:
                 self.failures.append("%s: ADOL-C's gradient differs" % name)
+
+    def torch(self, name, d, threads):
+        """PyTorch's gradient timing and check: on one thread, or (threads
+        0) as it comes, with its own intra-op thread count and OpenBLAS's
+        own pool.  Forcing torch, OpenMP and OpenBLAS all to N threads gave
+        N^2 busy threads on N cores."""
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        if threads:
+            env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+        got = {}
+        r = subprocess.run([sys.executable, self.path("bench", "torch_peer.py"),
+                            name, d, str(threads), str(self.args.budget), str(CHAIN_N)],
+                           stdout=subprocess.PIPE, universal_newlines=True, env=env)
+        self.parse(r.stdout, got)
+        if r.returncode != 0:
+            self.failures.append("%s: PyTorch's gradient differs" % name)
+        return got.get("torch_gradient"), got.get("check_torch_gradient")
 
     def run_all(self):
         self.threads = os.cpu_count() or 1
@@ -331,7 +371,19 @@ def model_tables(bench):
              "hand vs gradc"]
     head2 = ["model", "gradc gradient"] + [label % bench.threads if "%" in label
                                            else label for _, label in PEERS]
-    return table(head1, t1), table(head2, t2)
+    t3 = []
+    for r in bench.results:
+        one, many = r["gradc_gradient"], r.get("gradcN")
+        torch1, torchN = r.get("torch1"), r.get("torchN")
+        t3.append([r["name"], fmt_time(one["min"]),
+                   fmt_time(many["min"]) if many else "n/a",
+                   fmt_time(torch1["min"]) if torch1 else "n/a",
+                   fmt_time(torchN["min"]) if torchN else "n/a",
+                   fmt_ratio(torchN["min"] / many["min"]) if many and torchN else "n/a"])
+    n = bench.threads
+    head3 = ["model", "gradc 1 thread", "gradc %d threads" % n, "PyTorch 1 thread",
+             "PyTorch default threads", "PyTorch default / gradc %d threads" % n]
+    return table(head1, t1), table(head2, t2), table(head3, t3)
 
 
 def scaling_tables(bench):
@@ -505,7 +557,7 @@ SCALING_END = "<!-- scaling: end -->"
 
 
 def report(bench, args, started, load_start, torch_config):
-    t1, t2 = model_tables(bench)
+    t1, t2, t3 = model_tables(bench)
     lines = [
         "# gradc benchmark results",
         "",
@@ -544,11 +596,23 @@ def report(bench, args, started, load_start, torch_config):
         "",
         "Each cell: the peer's minimum gradient time, and in parentheses gradc's "
         "minimum gradient time over it (below 1: gradc is faster). "
-        "PyTorch with more than one thread is timed in wall time.",
+        "PyTorch with its default threads is timed in wall time.",
         "",
         t2,
         "",
         "![peer time over gradc time](results.svg)",
+        "",
+        "## Threads",
+        "",
+        "gradc's generated code built again with `%s` (and the same runtime, "
+        "built with OpenMP), run with OMP_NUM_THREADS=%d, against PyTorch with "
+        "its default threads. Minimum gradient time per call; on one thread "
+        "process CPU time, on more wall time, which is what threads shorten "
+        "(the CPU time they add up to is larger), the best of %d runs of "
+        "each taking turns. The last column above 1: gradc on threads is "
+        "faster." % (OPENMP_FLAG, bench.threads, THREAD_REPEATS),
+        "",
+        t3,
         "",
         "PyTorch's build (`torch.__config__.show()`):",
         "",
@@ -594,7 +658,7 @@ def previous_scaling(results):
     """The scaling section of the last RESULTS.md, kept as it was (it has
     its own date), or a note that it was never measured."""
     try:
-        text = open(results or "").read()
+        text = open(results).read() if results else ""
         begin, end = text.index(SCALING_BEGIN), text.index(SCALING_END)
         return [text[begin:end + len(SCALING_END)]]
     except (OSError, ValueError):
@@ -617,8 +681,8 @@ def main():
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--commit", default="")
     ap.add_argument("--note", default="", help="a paragraph for RESULTS.md")
-    ap.add_argument("--models", default="",
-                    help="only these models, comma-separated (mlp1024,mlp1024f)")
+    ap.add_argument("--only", default="",
+                    help="the models to run, comma-separated (default: all)")
     args = ap.parse_args()
     started = datetime.datetime.utcnow()
     load_start = loadavg()
@@ -635,7 +699,9 @@ def main():
         bench.scaling()
     text = report(bench, args, started, load_start, torch_config)
     print(text)
-    if args.results:
+    if args.results and args.only:
+        log("not writing %s: --only ran some of the models" % args.results)
+    elif args.results:
         with open(args.results, "w") as f:
             f.write(text)
         directory = os.path.dirname(os.path.abspath(args.results))

@@ -38,6 +38,10 @@ int gemm_test_kernels(void);
 const char *gemm_test_name(int kernel);
 int gemm_test_usable(int kernel);
 int gemm_test_best(void);
+/* The threads gradrt_gemm (gradrt_gemmf) would split G over now (1
+ * without OpenMP). */
+int gemm_test_threads(const GemmArgs *g);
+int gemm_test_threadsf(const GemmArgsf *g);
 void gemm_test_run(int kernel, GemmPath path, const GemmBlocks *bk,
                    const GemmArgs *g);
 void gemm_test_runf(int kernel, GemmPath path, const GemmBlocks *bk,

@@ -308,7 +308,6 @@ static TARGET void KERNEL(blocked)(const TYPED(GemmArgs) *g, const GemmBlocks *b
             int kc = g->k - pc < bk->kc ? g->k - pc : bk->kc;
             int add = pc > 0 || g->beta != 0;
             KERNEL(pack_b)(g, pc, jc, kc, nc, pb);
-            /* The place for threads: the ic blocks are independent. */
             for (int ic = 0; ic < g->m; ic += bk->mc) {
                 int mc = g->m - ic < bk->mc ? g->m - ic : bk->mc;
                 int whole = s.a_col == 1 ? mc - mc % GEMM_MR : 0;

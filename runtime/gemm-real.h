@@ -151,6 +151,67 @@ static void TYPED(gemm_run_blocked)(const TYPED(GemmKernel) *kern,
     free(block);
 }
 
+#ifdef _OPENMP
+/* How many threads to split G over, each given at least one panel of
+ * GEMM_MR rows (or NR columns); SPLIT_ROWS says which. */
+static int TYPED(gemm_threads)(const TYPED(GemmArgs) *g, int nr, int *split_rows)
+{
+    if ((double)g->m * g->n * g->k < GEMM_THREAD_MIN || omp_in_parallel())
+        return 1;
+    int row_panels = (g->m + GEMM_MR - 1) / GEMM_MR;
+    int col_panels = (g->n + nr - 1) / nr;
+    *split_rows = row_panels >= col_panels;
+    int panels = *split_rows ? row_panels : col_panels;
+    int threads = omp_get_max_threads();
+    return threads < panels ? threads : panels;
+}
+
+/* Part T of THREADS of G: a band of whole panels of rows (or columns) of
+ * C, with the rows of op(A) (or columns of op(B)) it needs.  Zero when
+ * there is nothing left for part T. */
+static int TYPED(gemm_part)(const TYPED(GemmArgs) *g, int nr, int split_rows, int t,
+                            int threads, TYPED(GemmArgs) *part)
+{
+    GemmStrides s = TYPED(gemm_strides)(g);
+    int size = split_rows ? g->m : g->n, unit = split_rows ? GEMM_MR : nr;
+    int band = (int)gemm_round_up((size + threads - 1) / threads, unit);
+    int first = t * band;
+    if (first >= size)
+        return 0;
+    *part = *g;
+    if (split_rows) {
+        part->m = size - first < band ? size - first : band;
+        part->a += (ptrdiff_t)first * s.a_row;
+        part->c += (ptrdiff_t)first * g->ldc;
+    } else {
+        part->n = size - first < band ? size - first : band;
+        part->b += (ptrdiff_t)first * s.b_col;
+        part->c += first;
+    }
+    return 1;
+}
+#endif
+
+/* The blocked product, over threads where it is large enough. */
+static void TYPED(gemm_run_threads)(const TYPED(GemmKernel) *kern,
+                                    const TYPED(GemmArgs) *g, GemmBlocks bk)
+{
+#ifdef _OPENMP
+    int split_rows = 1, threads = TYPED(gemm_threads)(g, kern->nr, &split_rows);
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            TYPED(GemmArgs) part;
+            if (TYPED(gemm_part)(g, kern->nr, split_rows, omp_get_thread_num(),
+                                 omp_get_num_threads(), &part))
+                TYPED(gemm_run_blocked)(kern, &part, bk);
+        }
+        return;
+    }
+#endif
+    TYPED(gemm_run_blocked)(kern, g, bk);
+}
+
 static void TYPED(gemm_run)(const TYPED(GemmKernel) *kern, const TYPED(GemmArgs) *g)
 {
     if (g->m == 0 || g->n == 0)
@@ -170,7 +231,7 @@ static void TYPED(gemm_run)(const TYPED(GemmKernel) *kern, const TYPED(GemmArgs)
     return;
 #endif
     GemmBlocks bk = { GEMM_MC, GEMM_KC, GEMM_NC };
-    TYPED(gemm_run_blocked)(kern, g, bk);
+    TYPED(gemm_run_threads)(kern, g, bk);
 }
 
 void TYPED(gradrt_gemm)(int trans_a, int trans_b, int m, int n, int k,
@@ -182,6 +243,18 @@ void TYPED(gradrt_gemm)(int trans_a, int trans_b, int m, int n, int k,
 }
 
 #ifdef GEMM_TESTING
+int TYPED(gemm_test_threads)(const TYPED(GemmArgs) *g)
+{
+#if defined(_OPENMP) && !defined(HAVE_CBLAS)
+    int split_rows;
+    if (!TYPED(gemm_is_small)(g))
+        return TYPED(gemm_threads)(g, TYPED(gemm_kernels)[gemm_best()].nr, &split_rows);
+#else
+    (void)g;
+#endif
+    return 1;
+}
+
 void TYPED(gemm_test_run)(int kernel, GemmPath path, const GemmBlocks *bk,
                           const TYPED(GemmArgs) *g)
 {

@@ -18,7 +18,15 @@
  *
  * gradrt_gemmf is the same product in float: gemm-real.h holds everything
  * that depends on the element type, and this file includes it once for
- * double and once for float (cblas_sgemm with --with-blas). */
+ * double and once for float (cblas_sgemm with --with-blas).
+ *
+ * Built with OpenMP, a large blocked product is cut into one part per
+ * thread: bands of rows of C (or of columns, where C has more column panels
+ * than row panels), each a whole product of its own with its own packed
+ * blocks.  The shared dimension is never cut, and the blocking of K depends
+ * on K alone, so every element of C is the same sequence of multiply-adds
+ * in the same kernel whatever the number of threads: the result is
+ * identical bit for bit. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -33,6 +41,10 @@
 
 #ifdef HAVE_CBLAS
 #include <cblas.h>
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 /* Rows of the micro-kernel's tile (its columns, NR, are two vectors). */
@@ -92,6 +104,17 @@ static int gemm_balance(int n, int max, int unit)
  * batch 1024, K = 784, went to loading it; at K = 10 the prefetches cost a
  * fifth of dZ3 W3^T, and up to K = 96 they did not pay). */
 enum { GEMM_PREFETCH_KC = 96 };
+
+#ifdef _OPENMP
+/* Products with fewer multiply-adds than this run on one thread.  With
+ * the threshold at 0, bench/gemm --threads 2 (OMP_WAIT_POLICY=passive, load
+ * average 5 on the 2 cores) gave, in GFLOP/s on 1 and 2 threads: 64^3 48
+ * and 20, 96^3 52 and 49, 128^3 52 and 61, 16 x 128 x 128 33 and 30,
+ * 64 x 128 x 128 47 and 60, 16 x 128 x 784 38 and 52: below about 2^20
+ * the fork and join and the packing of op(B) on each thread cost what
+ * the second core saves. */
+#define GEMM_THREAD_MIN (1024.0 * 1024)
+#endif
 
 /* What a kernel needs of the CPU beyond the compiler's baseline. */
 typedef enum {

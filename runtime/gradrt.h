@@ -24,6 +24,17 @@ extern "C" {
 #define GRADRT_NOINLINE
 #endif
 
+/* gradc puts this before a large loop whose iterations are independent
+ * (each writes its own elements; none sums across iterations).  Compiled
+ * with OpenMP (-fopenmp) the loop's iterations are split over threads,
+ * otherwise it is nothing; either way every element gets the same
+ * arithmetic, so the results are identical bit for bit. */
+#ifdef _OPENMP
+#define GRADRT_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+#else
+#define GRADRT_PARALLEL_FOR
+#endif
+
 /* The runtime's version, to compare with GRADRT_VERSION at run time. */
 const char *gradrt_version(void);
 

@@ -90,8 +90,9 @@ static void NAME(store)(REAL *y, int i, int n, const REAL *restrict buf)
 /* y = f(x) */
 static void NAME(map)(Kernel f, int n, const REAL *x, REAL *y)
 {
-    REAL pad[BLOCK], out[BLOCK];
+    SPLIT_BLOCKS
     for (int i = 0; i < n; i += BLOCK) {
+        REAL pad[BLOCK], out[BLOCK];
         NAME(run_block)(f, NAME(block_of)(x, i, n, pad), out, NULL);
         NAME(store)(y, i, n, out);
     }
@@ -100,8 +101,9 @@ static void NAME(map)(Kernel f, int n, const REAL *x, REAL *y)
 /* y = f(x) and d = f'(x) */
 static void NAME(map_pair)(Kernel f, int n, const REAL *x, REAL *y, REAL *d)
 {
-    REAL pad[BLOCK], out[BLOCK], dout[BLOCK];
+    SPLIT_BLOCKS
     for (int i = 0; i < n; i += BLOCK) {
+        REAL pad[BLOCK], out[BLOCK], dout[BLOCK];
         NAME(run_block)(f, NAME(block_of)(x, i, n, pad), out, dout);
         NAME(store)(y, i, n, out);
         NAME(store)(d, i, n, dout);
@@ -112,8 +114,9 @@ static void NAME(map_pair)(Kernel f, int n, const REAL *x, REAL *y, REAL *d)
 static void NAME(map_backward)(Kernel f, int n, const REAL *x, const REAL *dy,
                                REAL *dx, int accumulate)
 {
-    REAL pad[BLOCK], out[BLOCK];
+    SPLIT_BLOCKS
     for (int i = 0; i < n; i += BLOCK) {
+        REAL pad[BLOCK], out[BLOCK];
         NAME(run_block)(f, NAME(block_of)(x, i, n, pad), out, NULL);
         const REAL *g = NAME(block_of)(dy, i, n, pad);
         for (int j = 0; j < BLOCK; j++)

@@ -14,6 +14,10 @@
  * (K + 2) DBL_EPSILON (sum|a||b| + |beta c|), twice that bound, against a
  * reference in long double, whose own error is 2^-11 times smaller.
  *
+ * Built with OpenMP, products large enough to be split over threads run
+ * on 1, 2 and 3 threads (rows and columns split, evenly and not): each
+ * within the tolerance, and all identical bit for bit.
+ *
  * Built with -DGEMM_TEST_FLOAT it is tests/gemmf, the same checks of
  * gradrt_gemmf and the float kernels, with operands rounded to float and
  * FLT_EPSILON in the bound. */
@@ -26,12 +30,17 @@
 #include "gradrt.h"
 #include "gemm-internal.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #ifdef GEMM_TEST_FLOAT
 typedef float Real;
 typedef GemmArgsf Args;
 #define REAL_EPSILON FLT_EPSILON
 #define GEMM gradrt_gemmf
 #define GEMM_TEST_RUN gemm_test_runf
+#define GEMM_TEST_THREADS gemm_test_threadsf
 #define PROGRAM "tests/gemmf"
 #else
 typedef double Real;
@@ -39,6 +48,7 @@ typedef GemmArgs Args;
 #define REAL_EPSILON DBL_EPSILON
 #define GEMM gradrt_gemm
 #define GEMM_TEST_RUN gemm_test_run
+#define GEMM_TEST_THREADS gemm_test_threads
 #define PROGRAM "tests/gemm"
 #endif
 
@@ -190,6 +200,56 @@ static int check_all(const Case *t)
 
 static const Real betas[] = { 0, 1, -0.5 };
 
+#ifdef _OPENMP
+/* C after gradrt_gemm on THREADS threads, which the product must be split
+ * over. */
+static Real *run_on_threads(const Case *t, int threads)
+{
+    size_t size = (size_t)t->m * (size_t)t->ldc;
+    Real *c = malloc((size + 1) * sizeof *c);
+    if (!c) {
+        perror(PROGRAM);
+        exit(99);
+    }
+    memcpy(c, t->c0, size * sizeof *c);
+    Args g = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
+                   t->b, t->ldb, t->beta, c, t->ldc };
+    omp_set_num_threads(threads);
+    int used = GEMM_TEST_THREADS(&g);
+    if (used != threads) {
+        fprintf(stderr, "FAIL: m=%d n=%d k=%d: split over %d threads, not %d\n",
+                t->m, t->n, t->k, used, threads);
+        failures++;
+    }
+    GEMM(g.trans_a, g.trans_b, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb,
+                g.beta, g.c, g.ldc);
+    return c;
+}
+
+/* gradrt_gemm on 2 and 3 threads: within the tolerance, and the same bits
+ * as on one. */
+static int check_threads(const Case *t)
+{
+    static const char *how[] = { "", "", "auto, 2 threads", "auto, 3 threads" };
+    omp_set_num_threads(1);
+    case_check(t, -1, GEMM_PATH_AUTO, NULL, "auto, 1 thread");
+    Real *one = run_on_threads(t, 1);
+    for (int threads = 2; threads <= 3; threads++) {
+        Real *c = run_on_threads(t, threads);
+        case_check(t, -1, GEMM_PATH_AUTO, NULL, how[threads]);
+        if (memcmp(c, one, (size_t)t->m * (size_t)t->ldc * sizeof *c) != 0) {
+            fprintf(stderr, "FAIL: %s m=%d n=%d k=%d op %d%d beta=%g: not the "
+                    "same bits as on 1 thread\n", how[threads], t->m, t->n,
+                    t->k, t->trans_a, t->trans_b, (double)t->beta);
+            failures++;
+        }
+        free(c);
+    }
+    free(one);
+    return 5;
+}
+#endif
+
 int main(void)
 {
     /* Around the tile's 6 rows and 2, 4, 8 and 16 columns. */
@@ -228,6 +288,24 @@ int main(void)
             runs += check_all(&t);
             case_free(&t);
         }
+#ifdef _OPENMP
+    /* Split by rows (the first two) and by columns (the others); with
+     * sizes that 2 and 3 threads do not divide into whole panels. */
+    static const int split[][3] = {
+        { 150, 200, 100 }, { 97, 90, 131 }, { 7, 400, 400 }, { 20, 500, 110 },
+    };
+    int max_threads = omp_get_max_threads();
+    for (size_t s = 0; s < sizeof split / sizeof split[0]; s++)
+        for (int tr = 0; tr < 4; tr++, cases++) {
+            Case t;
+            case_init(&t, split[s][0], split[s][1], split[s][2], tr & 1, tr >> 1,
+                      tr, betas[cases % 3], (unsigned long)cases);
+            runs += check_threads(&t);
+            case_free(&t);
+        }
+    omp_set_num_threads(max_threads);
+    printf("on threads: gradrt_gemm on 1, 2 and 3 threads, bit for bit the same\n");
+#endif
     printf("%d products, %d runs, %d failures\n", cases, runs, failures);
     return failures ? 1 : 0;
 }

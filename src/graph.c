@@ -147,6 +147,7 @@ static double fold_sub(double a, double b) { return a - b; }
 static double fold_mul(double a, double b) { return a * b; }
 static double fold_div(double a, double b) { return a / b; }
 static double fold_square(double a, double b) { (void)b; return a * a; }
+static double fold_recip(double a, double b) { (void)b; return 1.0 / a; }
 static double fold_sqrt(double a, double b) { (void)b; return sqrt(a); }
 static double fold_abs(double a, double b) { (void)b; return fabs(a); }
 static double fold_relu(double a, double b) { (void)b; return a < 0 ? 0.0 : a; }
@@ -156,6 +157,7 @@ static double fold_min(double a, double b) { return a <= b || isnan(a) ? a : b; 
 static double (*const folds[OP_COUNT])(double, double) = {
     [OP_NEG] = fold_neg, [OP_ADD] = fold_add, [OP_SUB] = fold_sub,
     [OP_MUL] = fold_mul, [OP_DIV] = fold_div, [OP_SQUARE] = fold_square,
+    [OP_RECIP] = fold_recip,
     [OP_SQRT] = fold_sqrt, [OP_ABS] = fold_abs, [OP_RELU] = fold_relu,
     [OP_MAX] = fold_max, [OP_MIN] = fold_min,
 };
@@ -216,12 +218,17 @@ int graph_add_op(Graph *g, Op op, const int *args, int axis, Shape shape,
                  int stmt)
 {
     double folded;
-    int square_args[2];
+    int unary_args[2] = { -1, -1 };
+    /* x^2 and 1/x, as operators of their own. */
     if (op == OP_POW && is_const(g, args[1], 2)) {
         op = OP_SQUARE;
-        square_args[0] = args[0];
-        square_args[1] = -1;
-        args = square_args;
+        unary_args[0] = args[0];
+        args = unary_args;
+    } else if (op == OP_DIV && is_const(g, args[0], 1) &&
+               shape_equal(g->nodes[args[1]].shape, shape)) {
+        op = OP_RECIP;
+        unary_args[0] = args[1];
+        args = unary_args;
     }
     if (fold(g, op, args, &folded))
         return graph_add_const(g, folded);

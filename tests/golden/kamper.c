@@ -12,9 +12,9 @@ void kamper_forward(kamper_tape *tape, double x, double y, double *restrict f)
     /* line 6: c = x^2 */
     const double c = x * x;
     /* line 7: d = y + c */
-    tape->d = y + c;
+    const double d = y + c;
     /* line 8: e = 1 / d */
-    tape->e = 1.0 / tape->d;
+    tape->e = 1.0 / d;
     /* line 9: output f = b * e */
     *f = tape->b * tape->e;
 }
@@ -26,7 +26,7 @@ void kamper_backward(const kamper_tape *tape, double x, double y, double seed_f,
     const double d_b = seed_f * tape->e;
     const double d_e = seed_f * tape->b;
     /* line 8: e = 1 / d */
-    const double d_d = -d_e * tape->e / tape->d;
+    const double d_d = -d_e * tape->e * tape->e;
     /* line 7: d = y + c */
     *grad_y = d_d;
     /* line 6: c = x^2 */

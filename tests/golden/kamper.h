@@ -16,7 +16,6 @@ extern "C" {
 typedef struct kamper_tape {
     double a_deriv; /* sigmoid' at line 4: a = sigmoid(y) */
     double b; /* line 5: b = x + a */
-    double d; /* line 7: d = y + c */
     double e; /* line 8: e = 1 / d */
 } kamper_tape;
 

@@ -162,6 +162,26 @@ START_TEST(square_is_its_own_operator)
 }
 END_TEST
 
+/* 1 / x is RECIP, whose adjoint reads the result and not x; 2 / x stays
+ * a quotient. */
+START_TEST(reciprocal_is_its_own_operator)
+{
+    Run *run = run_model("input x, v[3]\noutput o = 1 / x + sum(1 / v) + 2 / x\n");
+    const Graph *g = &run->comp.graph;
+    ck_assert_int_eq(count_op(g, OP_RECIP), 2);
+    ck_assert_int_eq(count_op(g, OP_DIV), 1);
+    run_free(run);
+
+    run = run_model("input x\noutput o = 1 / x\n");
+    g = &run->comp.graph;
+    int r = find_op(g, OP_RECIP);
+    ck_assert_int_eq(g->nodes[r].args[0], param_node(run, "x"));
+    ck_assert(run->comp.prog.on_tape[r]);
+    ck_assert(!run->comp.prog.on_tape[param_node(run, "x")]);
+    run_free(run);
+}
+END_TEST
+
 /* A transpose read by '@' is folded into the product: the product reads
  * the matrix itself, and the transpose node feeds nothing. */
 START_TEST(transpose_folds_into_matmul)
@@ -359,6 +379,7 @@ TCase *tcase_graph(void)
     tcase_add_test(tc, constants_fold);
     tcase_add_test(tc, exact_functions_of_constants_fold);
     tcase_add_test(tc, square_is_its_own_operator);
+    tcase_add_test(tc, reciprocal_is_its_own_operator);
     tcase_add_test(tc, exact_identities_vanish);
     tcase_add_test(tc, transpose_folds_into_matmul);
     tcase_add_test(tc, inexact_identities_stay);

@@ -192,6 +192,8 @@ static const char *spell(Arena *arena, int op, const char *a, const char *b)
         return arena_printf(arena, "-%s", a);
     if (op == OP_SQUARE)
         return arena_printf(arena, "%s^2", a);
+    if (op == OP_RECIP)
+        return arena_printf(arena, "1 / %s", a);
     ck_assert_msg(info->arity == 2, "no spelling for operator '%s'", info->name);
     return arena_printf(arena, "%s %s %s", a, info->name, b);
 }

@@ -1,8 +1,11 @@
 /* arena.c: bump allocation in big blocks, freed all at once.  gradc is a
  * short-lived compiler: nothing is freed on its own, everything goes with
  * arena_free() at the end of the compilation. */
+#define _XOPEN_SOURCE 700 /* write() */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gradc.h"
 
@@ -229,13 +232,65 @@ void buf_init(Buf *buf, Arena *arena)
     buf->len = 0;
     buf->cap = 0;
     buf->data = NULL;
+    buf->fd = -1;
+    buf->error = 0;
     arena_reserve(arena, &buf->data, &buf->cap, 32, 1);
     buf->data[0] = '\0';
 }
 
+/* Big enough that write() calls cost nothing beside the formatting. */
+enum { BUF_FILE_SIZE = 256 * 1024 };
+
+void buf_init_file(Buf *buf, Arena *arena, int fd)
+{
+    buf_init(buf, arena);
+    arena_reserve(arena, &buf->data, &buf->cap, BUF_FILE_SIZE, 1);
+    buf->fd = fd;
+}
+
+/* Writes N bytes at S to BUF's file; after a failure, nothing more. */
+static void sink_write(Buf *buf, const char *s, size_t n)
+{
+    while (n > 0 && !buf->error) {
+        ssize_t done = write(buf->fd, s, n);
+        if (done < 0 && errno != EINTR)
+            buf->error = errno;
+        if (done > 0) {
+            s += done;
+            n -= (size_t)done;
+        }
+    }
+}
+
+bool buf_flush(Buf *buf)
+{
+    if (buf->fd >= 0) {
+        sink_write(buf, buf->data, buf->len);
+        buf->len = 0;
+        buf->data[0] = '\0';
+    }
+    return !buf->error;
+}
+
+/* Room for N more bytes and the NUL: a file's buffer is emptied into the
+ * file, others grow.  False when N bytes will not fit even so. */
+static bool buf_room(Buf *buf, size_t n)
+{
+    if (buf->fd < 0) {
+        arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + n + 1, 1);
+        return true;
+    }
+    if (buf->len + n + 1 > buf->cap)
+        buf_flush(buf);
+    return n + 1 <= buf->cap;
+}
+
 void buf_putn(Buf *buf, const char *s, size_t n)
 {
-    arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + n + 1, 1);
+    if (!buf_room(buf, n)) {
+        sink_write(buf, s, n);
+        return;
+    }
     memcpy(buf->data + buf->len, s, n);
     buf->len += n;
     buf->data[buf->len] = '\0';
@@ -263,7 +318,14 @@ void buf_vprintf(Buf *buf, const char *fmt, va_list ap)
     if (n < 0)
         die("internal error: bad format '%s'", fmt);
     if ((size_t)n >= room) {
-        arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + (size_t)n + 1, 1);
+        if (!buf_room(buf, (size_t)n)) {
+            /* Longer than a file's whole buffer: formatted on its own. */
+            char *text = xmalloc((size_t)n + 1);
+            vsnprintf(text, (size_t)n + 1, fmt, ap);
+            sink_write(buf, text, (size_t)n);
+            free(text);
+            return;
+        }
         vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
     }
     buf->len += (size_t)n;

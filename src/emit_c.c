@@ -77,7 +77,7 @@ typedef struct Emitter {
     const Graph *g;
     const AdjointProgram *prog;
     const EmitOptions *opts;
-    Arena *keep;             /* names, tables and the function bodies */
+    Arena *keep;             /* names, tables and the body being written */
     Arena *arena;            /* scratch text, reset after every statement */
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
@@ -1251,7 +1251,8 @@ static void begin_body(Emitter *e, Buf *body, Fn fn, int part)
      * a statement of 10^6 operators spans 4000 parts. */
     if (part == 0)
         e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
-    buf_init(body, e->keep);
+    /* One buffer for every part: a body is written out when it ends. */
+    body->len = 0;
     e->body = body;
     e->comment_stmt = -1;
 }
@@ -1948,8 +1949,9 @@ static void emit_forward(Emitter *e, Buf *out)
         first_output[g->outputs[k].node] = (int)k;
     }
     const Parts *parts = &e->parts[FN_FORWARD];
+    Buf body;
+    buf_init(&body, e->keep);
     for (int p = 0; p < parts->n; p++) {
-        Buf body;
         begin_body(e, &body, FN_FORWARD, p);
         for (int i = parts->start[p]; i < parts->start[p + 1]; i++) {
             if (e->nodes[i].group_end) {
@@ -2100,8 +2102,9 @@ static void emit_backward(Emitter *e, Buf *out)
     int *list = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *list);
     int *seen = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *seen);
     int *written = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *written);
+    Buf body;
+    buf_init(&body, e->keep);
     for (int p = 0; p < parts->n; p++) {
-        Buf body;
         begin_body(e, &body, FN_BACKWARD, p);
         int n = crossing_in_part(e, p, list, seen, written);
         load_crossing(e, p, list, n, written);
@@ -2250,7 +2253,7 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.g = graph;
     e.prog = prog;
     e.opts = opts;
-    e.keep = c_file->arena;
+    e.keep = arena_new();
     e.arena = arena_new();
     e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
     plan_storage(&e);
@@ -2278,4 +2281,5 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
         emit_grad(&e, c_file);
     }
     arena_free(e.arena);
+    arena_free(e.keep);
 }

@@ -41,14 +41,24 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
         (items)[(len)++] = (value);                                          \
     } while (0)
 
-/* A growable text buffer in the arena, for emission. */
+/* A growable text buffer in the arena, for emission; or, once given a
+ * file, a buffer of fixed size in front of it, so that text of any length
+ * takes bounded memory (the reader of such a Buf sees only what is not
+ * yet written). */
 typedef struct Buf {
     Arena *arena;
     char *data;
     size_t len, cap;
+    int fd;               /* the file the text goes to, or -1 */
+    int error;            /* errno of the first failed write to fd, or 0 */
 } Buf;
 
 void buf_init(Buf *buf, Arena *arena);
+/* BUF writes its text to FD as it fills (and buf_flush). */
+void buf_init_file(Buf *buf, Arena *arena, int fd);
+/* Writes what BUF holds to its file; false (buf->error set) when some
+ * write failed, now or before. */
+bool buf_flush(Buf *buf);
 void buf_putc(Buf *buf, char c);
 void buf_putn(Buf *buf, const char *s, size_t n);
 void buf_puts(Buf *buf, const char *s);
@@ -479,6 +489,23 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
 int compile_until(Compilation *c, Stage last);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
+
+/* Files being written: each to a temporary in its directory, through a Buf
+ * (output_buf) that writes as it fills, so that the text never has to be
+ * held whole.  The temporaries are removed by output_abort, by an
+ * output_commit that fails, and on exit() or a fatal signal before commit. */
+typedef struct OutputFiles OutputFiles;
+
+/* Checks every path (what output_write_files would refuse is refused now)
+ * and makes the temporaries; NULL after "gradc: error: ...". */
+OutputFiles *output_begin(const char *const *paths, int nfiles);
+/* The text of file I (as in PATHS) goes here, until commit or abort. */
+Buf *output_buf(OutputFiles *files, int i);
+/* Renames every file into place, or on a failure prints
+ * "gradc: error: ..." and leaves every destination as it was.  Either
+ * way FILES is gone. */
+bool output_commit(OutputFiles *files);
+void output_abort(OutputFiles *files);
 
 /* Write every file to a temporary in its directory, then rename them all
  * into place, a symbolic link written through; on any failure print

@@ -199,6 +199,20 @@ static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_s
     return b->data;
 }
 
+/* Frees P, of SIZE bytes, when it has a block of its own (a big one);
+ * smaller ones stay until the arena goes. */
+static void arena_drop(Arena *arena, void *p, size_t size)
+{
+    if (aligned(size) <= BLOCK_SIZE / 4)
+        return;
+    Block *old = (Block *)(void *)((char *)p - offsetof(Block, data));
+    Block **link = &arena->head;
+    while (*link != old)
+        link = &(*link)->next;
+    *link = old->next;
+    free(old);
+}
+
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
                    size_t elem_size)
 {
@@ -343,10 +357,15 @@ void buf_printf(Buf *buf, const char *fmt, ...)
 
 static size_t hash_string(const char *s)
 {
-    size_t h = 14695981039346656037u & SIZE_MAX;
+    uint64_t h = 14695981039346656037u;
     for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (1099511628211u & SIZE_MAX);
-    return h;
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    /* FNV's low bits, which pick the slot, depend only on the low bits of
+     * each byte: names such as t1 ... t99999 crowd into runs of slots
+     * unless the high bits are folded in. */
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15u;
+    return (size_t)(h ^ (h >> 29));
 }
 
 void strmap_init(StrMap *map, Arena *arena)
@@ -354,45 +373,66 @@ void strmap_init(StrMap *map, Arena *arena)
     map->arena = arena;
     map->cap = 64;
     map->used = 0;
-    map->keys = arena_alloc(arena, map->cap * sizeof *map->keys);
-    map->values = arena_alloc(arena, map->cap * sizeof *map->values);
+    map->slots = arena_alloc(arena, map->cap * sizeof *map->slots);
 }
 
-static size_t strmap_slot(const char *const *keys, size_t cap, const char *key)
+/* The slot holding KEY (of HASH), or the empty one where it would go. */
+static StrMapSlot *strmap_slot(const StrMap *map, const char *key, uint32_t hash)
 {
-    size_t i = hash_string(key) & (cap - 1);
-    while (keys[i] && strcmp(keys[i], key) != 0)
-        i = (i + 1) & (cap - 1);
-    return i;
+    size_t mask = map->cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        StrMapSlot *slot = &map->slots[i];
+        if (!slot->key || (slot->hash == hash && strcmp(slot->key, key) == 0))
+            return slot;
+    }
 }
 
 int *strmap_find(const StrMap *map, const char *key)
 {
-    size_t i = strmap_slot(map->keys, map->cap, key);
-    return map->keys[i] ? &map->values[i] : NULL;
+    StrMapSlot *slot = strmap_slot(map, key, (uint32_t)hash_string(key));
+    return slot->key ? &slot->value : NULL;
+}
+
+/* Doubles the table; the old one, once big, goes back to malloc. */
+static void strmap_grow(StrMap *map)
+{
+    StrMap grown = *map;
+    grown.cap = map->cap * 2;
+    grown.slots = arena_alloc(map->arena, grown.cap * sizeof *grown.slots);
+    for (size_t i = 0; i < map->cap; i++)
+        if (map->slots[i].key)
+            *strmap_slot(&grown, map->slots[i].key, map->slots[i].hash) = map->slots[i];
+    arena_drop(map->arena, map->slots, map->cap * sizeof *map->slots);
+    *map = grown;
+}
+
+/* The slot for KEY, made (with no value yet) when absent: *ADDED says so. */
+static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
+{
+    if ((map->used + 1) * 2 > map->cap)
+        strmap_grow(map);
+    uint32_t hash = (uint32_t)hash_string(key);
+    StrMapSlot *slot = strmap_slot(map, key, hash);
+    *added = !slot->key;
+    if (*added) {
+        slot->key = key;
+        slot->hash = hash;
+        map->used++;
+    }
+    return slot;
 }
 
 void strmap_put(StrMap *map, const char *key, int value)
 {
-    if ((map->used + 1) * 2 > map->cap) {
-        size_t cap = map->cap * 2;
-        const char **keys = arena_alloc(map->arena, cap * sizeof *keys);
-        int *values = arena_alloc(map->arena, cap * sizeof *values);
-        for (size_t i = 0; i < map->cap; i++) {
-            if (!map->keys[i])
-                continue;
-            size_t j = strmap_slot(keys, cap, map->keys[i]);
-            keys[j] = map->keys[i];
-            values[j] = map->values[i];
-        }
-        map->keys = keys;
-        map->values = values;
-        map->cap = cap;
-    }
-    size_t i = strmap_slot(map->keys, map->cap, key);
-    if (!map->keys[i]) {
-        map->keys[i] = key;
-        map->used++;
-    }
-    map->values[i] = value;
+    bool added;
+    strmap_claim(map, key, &added)->value = value;
+}
+
+bool strmap_add(StrMap *map, const char *key, int value)
+{
+    bool added;
+    StrMapSlot *slot = strmap_claim(map, key, &added);
+    if (added)
+        slot->value = value;
+    return added;
 }

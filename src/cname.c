@@ -144,19 +144,24 @@ static const char *unreserve(Arena *arena, const char *name)
 
 const char *cnames_claim(CNames *names, const char *preferred)
 {
-    /* Drop leading underscores and squeeze runs of them: "__x__y" -> "x_y". */
-    Buf base;
-    buf_init(&base, names->arena);
+    /* Drop leading underscores and squeeze runs of them: "__x__y" -> "x_y".
+     * Made in place of its own copy, with room for a 'v' in front: most
+     * names are claimed as they come, and a claim is made per value. */
+    char *name = arena_alloc(names->arena, strlen(preferred) + 2);
+    size_t len = 0;
     for (const char *s = preferred; *s; s++)
-        if (*s != '_' || (base.len > 0 && base.data[base.len - 1] != '_'))
-            buf_putc(&base, *s);
-    const char *name = base.data;
+        if (*s != '_' || (len > 0 && name[len - 1] != '_'))
+            name[len++] = *s;
+    name[len] = '\0';
     /* "_" alone, or "_2" with its underscore gone, needs a letter first. */
-    if (base.len == 0 || (name[0] >= '0' && name[0] <= '9'))
-        name = arena_printf(names->arena, "v%s", name);
+    if (len == 0 || (name[0] >= '0' && name[0] <= '9')) {
+        memmove(name + 1, name, len + 1);
+        name[0] = 'v';
+        len++;
+    }
     const char *candidate = unreserve(names->arena, name);
-    bool trailing = name[strlen(name) - 1] == '_';
-    if (strmap_find(&names->taken, candidate)) {
+    bool trailing = name[len - 1] == '_';
+    if (!strmap_add(&names->taken, candidate, 1)) {
         /* Numbers tried for NAME before are taken for good: start after
          * them, or many values of one name would cost the square of their
          * number. */
@@ -165,12 +170,11 @@ const char *cnames_claim(CNames *names, const char *preferred)
         do
             candidate = unreserve(names->arena, arena_printf(names->arena, "%s%s%d", name,
                                                              trailing ? "" : "_", n++));
-        while (strmap_find(&names->taken, candidate));
+        while (!strmap_add(&names->taken, candidate, 1));
         strmap_put(&names->next_suffix, name, n);
     }
     if (is_reserved(candidate))
         die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
-    strmap_put(&names->taken, candidate, 1);
     return candidate;
 }
 

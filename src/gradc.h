@@ -66,11 +66,18 @@ void buf_printf(Buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(Buf *buf, const char *fmt, va_list ap);
 
-/* A string -> int map in the arena (open addressing). */
+/* A string -> int map in the arena (open addressing).  Each slot keeps
+ * its key's hash, so that a probe compares strings only when the hashes
+ * agree: a map of 10^7 names is then one cache miss per lookup. */
+typedef struct StrMapSlot {
+    const char *key;      /* NULL: empty */
+    uint32_t hash;
+    int value;
+} StrMapSlot;
+
 typedef struct StrMap {
     Arena *arena;
-    const char **keys;
-    int *values;
+    StrMapSlot *slots;
     size_t cap, used;
 } StrMap;
 
@@ -78,6 +85,8 @@ void strmap_init(StrMap *map, Arena *arena);
 /* The value stored for KEY, or NULL. */
 int *strmap_find(const StrMap *map, const char *key);
 void strmap_put(StrMap *map, const char *key, int value);
+/* Stores VALUE for KEY and returns true, unless KEY is there already. */
+bool strmap_add(StrMap *map, const char *key, int value);
 
 /* Internal compiler errors: a bug in gradc, never a user error. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

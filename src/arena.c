@@ -26,6 +26,9 @@ typedef struct Block {
 
 struct Arena {
     Block *head;
+    Arena *parent;        /* arena_new_child's */
+    Arena *children;      /* freed with this one */
+    Arena *sibling;       /* the parent's next child */
 };
 
 void die(const char *fmt, ...)
@@ -59,7 +62,17 @@ Arena *arena_new(void)
 {
     Arena *arena = xmalloc(sizeof *arena);
     arena->head = NULL;
+    arena->parent = arena->children = arena->sibling = NULL;
     return arena;
+}
+
+Arena *arena_new_child(Arena *parent)
+{
+    Arena *child = arena_new();
+    child->parent = parent;
+    child->sibling = parent->children;
+    parent->children = child;
+    return child;
 }
 
 static void free_blocks(Block *b)
@@ -86,6 +99,14 @@ void arena_free(Arena *arena)
 {
     if (!arena)
         return;
+    while (arena->children)
+        arena_free(arena->children);
+    if (arena->parent) {
+        Arena **link = &arena->parent->children;
+        while (*link != arena)
+            link = &(*link)->sibling;
+        *link = arena->sibling;
+    }
     free_blocks(arena->head);
     free(arena);
 }
@@ -95,11 +116,18 @@ static size_t aligned(size_t size)
     return (size + sizeof(Align) - 1) / sizeof(Align) * sizeof(Align);
 }
 
-static Block *block_new(size_t size)
+/* A block of SIZE bytes; ZEROED from calloc, which for a big block maps
+ * zero pages without touching them, so that room not yet used costs no
+ * memory. */
+static Block *block_new(size_t size, bool zeroed)
 {
     if (size > SIZE_MAX - sizeof(Block))
         die("error: out of memory");
-    Block *b = xmalloc(sizeof(Block) + size);
+    Block *b = zeroed ? calloc(1, sizeof(Block) + size) : malloc(sizeof(Block) + size);
+    if (!b) {
+        fputs("gradc: error: out of memory\n", stderr);
+        exit(1);
+    }
     b->used = 0;
     b->size = size;
     return b;
@@ -115,7 +143,7 @@ void *arena_alloc(Arena *arena, size_t size)
         /* A big request always gets a block of its own (arena_reserve
          * relies on it), behind the current one so that the current
          * block's free space is not wasted. */
-        Block *big = block_new(size);
+        Block *big = block_new(size, true);
         big->used = size;
         if (b) {
             big->next = b->next;
@@ -124,11 +152,10 @@ void *arena_alloc(Arena *arena, size_t size)
             big->next = NULL;
             arena->head = big;
         }
-        memset(big->data, 0, size);
         return big->data;
     }
     if (!b || b->size - b->used < size) {
-        b = block_new(BLOCK_SIZE);
+        b = block_new(BLOCK_SIZE, false);
         b->next = arena->head;
         arena->head = b;
     }
@@ -179,8 +206,9 @@ char *arena_printf(Arena *arena, const char *fmt, ...)
 
 /* Moves the dedicated block holding P to NEW_SIZE bytes with realloc():
  * a growing array then costs its final size, not twice that in the copies
- * left behind. */
-static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_size)
+ * left behind.  The new room is left as realloc() gives it, untouched
+ * until the array grows into it. */
+static void *grow_dedicated(Arena *arena, void *p, size_t new_size)
 {
     Block *old = (Block *)(void *)((char *)p - offsetof(Block, data));
     Block **link = &arena->head;
@@ -195,7 +223,6 @@ static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_s
     }
     b->size = b->used = new_size;
     *link = b;
-    memset((char *)b->data + old_size, 0, new_size - old_size);
     return b->data;
 }
 
@@ -227,7 +254,7 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
     void **slot = items;
     size_t old_size = aligned(*cap * elem_size);
     if (*cap && old_size > BLOCK_SIZE / 4) {
-        *slot = grow_dedicated(arena, *slot, old_size, aligned(new_cap * elem_size));
+        *slot = grow_dedicated(arena, *slot, aligned(new_cap * elem_size));
         *cap = new_cap;
         return;
     }

@@ -25,6 +25,7 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
     c->text = text;
     c->len = len;
     c->diag_out = diag_out;
+    c->ast_arena = arena_new_child(arena);
     graph_init(&c->graph, arena);
 }
 
@@ -39,11 +40,20 @@ static int run_stage(Compilation *c, Stage stage)
         diag_init(&c->diag, &c->src, c->diag_out);
         return 0;
     case STAGE_PARSE:
-        return parse(&c->src, c->arena, &c->diag, &c->ast);
+        return parse(&c->src, c->ast_arena, &c->diag, &c->ast);
     case STAGE_CHECK:
-        return check(&c->ast, &c->diag, c->arena);
-    case STAGE_GRAPH:
-        return graph_build(&c->graph, &c->ast, &c->diag);
+        return check(&c->ast, &c->diag, c->ast_arena);
+    case STAGE_GRAPH: {
+        int errors = graph_build(&c->graph, &c->ast, &c->diag);
+        /* Nothing after the graph reads the Ast: for a big model it is
+         * the biggest thing in memory (10^7 expressions: 1.5 GB). */
+        if (!errors) {
+            arena_free(c->ast_arena);
+            c->ast_arena = NULL;
+            memset(&c->ast, 0, sizeof c->ast);
+        }
+        return errors;
+    }
     case STAGE_DIFF:
         return diff(&c->graph, &c->prog, c->arena);
     }

@@ -23,6 +23,9 @@
 typedef struct Arena Arena;
 
 Arena *arena_new(void);
+/* An arena that arena_free(PARENT) frees too, unless it was freed first:
+ * for what a compilation can drop half way. */
+Arena *arena_new_child(Arena *parent);
 void arena_free(Arena *arena);
 /* Free everything allocated so far; the arena stays usable. */
 void arena_reset(Arena *arena);
@@ -32,7 +35,8 @@ char *arena_strdup(Arena *arena, const char *s);
 char *arena_printf(Arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(Arena *arena, const char *fmt, va_list ap);
-/* Grow *items (of *cap elements of elem_size) to hold at least need. */
+/* Grow *items (of *cap elements of elem_size) to hold at least need; the
+ * room past the old *cap elements is not necessarily zeroed. */
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
                    size_t elem_size);
 #define VEC_PUSH(arena, items, len, cap, value)                              \
@@ -299,18 +303,19 @@ typedef enum NodeFlag {
     NODE_USEFUL = 1u << 2,   /* reaches an output */
 } NodeFlag;
 
+/* The ints first, then the 8-byte fields: no padding, 72 bytes. */
 typedef struct Node {
     Op op;
     int args[2];          /* operand node ids, always smaller than this id */
-    double value;         /* OP_CONST */
     int param;            /* OP_INPUT, OP_DATA: index in Graph.params */
     int axis;             /* OP_SUM, OP_MEAN: the axis reduced, -1 for all */
     unsigned transposed;  /* OP_MATMUL: bit k set when operand k, a matrix,
                              is read transposed (a transpose() folded in) */
-    Shape shape;
     unsigned flags;
-    const char *name;     /* the first statement that names this value */
     int stmt;             /* the statement that first built this node */
+    double value;         /* OP_CONST */
+    Shape shape;
+    const char *name;     /* the first statement that names this value */
 } Node;
 
 typedef struct Param {
@@ -342,8 +347,12 @@ typedef struct Graph {
     size_t noutputs, cap_outputs;
     SourceStmt *stmts;    /* every statement; Node.stmt indexes it */
     size_t nstmts;
-    /* the hash-consing table: node ids + 1, 0 for empty */
-    int *table;
+    /* the hash-consing table: node ids + 1, 0 for empty, with the hash of
+     * each node, so that probes and rehashing do not read the nodes */
+    struct GraphSlot {
+        int id;
+        uint32_t hash;
+    } *table;
     size_t table_cap, table_used;
     Arena *arena;
 } Graph;
@@ -479,7 +488,8 @@ typedef struct Compilation {
     FILE *diag_out;
     Source src;
     Diag diag;
-    Ast ast;
+    Arena *ast_arena;    /* the Ast's, freed once the graph is built */
+    Ast ast;             /* empty from then on */
     Graph graph;
     AdjointProgram prog;
     int stages_done;     /* how many have run without error */

@@ -11,9 +11,10 @@
 
 enum { BLOCK_SIZE = 64 * 1024 };
 
-/* Strictest alignment of anything gradc allocates (C99 has no max_align_t). */
+/* Strictest alignment of anything gradc allocates (C99 has no max_align_t):
+ * no long double, whose 16 bytes would pad every short name and node. */
 typedef union Align {
-    long double ld;
+    double d;
     long long ll;
     void *p;
 } Align;
@@ -226,9 +227,7 @@ static void *grow_dedicated(Arena *arena, void *p, size_t new_size)
     return b->data;
 }
 
-/* Frees P, of SIZE bytes, when it has a block of its own (a big one);
- * smaller ones stay until the arena goes. */
-static void arena_drop(Arena *arena, void *p, size_t size)
+void arena_drop(Arena *arena, void *p, size_t size)
 {
     if (aligned(size) <= BLOCK_SIZE / 4)
         return;
@@ -245,7 +244,8 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
 {
     if (need <= *cap)
         return;
-    size_t new_cap = *cap ? *cap : 8;
+    /* From 2: most vectors are a call's one or two arguments. */
+    size_t new_cap = *cap ? *cap : 2;
     while (new_cap < need) {
         if (new_cap > SIZE_MAX / 2 / elem_size)
             die("error: out of memory");
@@ -436,7 +436,8 @@ static void strmap_grow(StrMap *map)
 /* The slot for KEY, made (with no value yet) when absent: *ADDED says so. */
 static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
 {
-    if ((map->used + 1) * 2 > map->cap)
+    /* Filled up to 3/4: the hashes in the slots keep probes cheap. */
+    if ((map->used + 1) * 4 > map->cap * 3)
         strmap_grow(map);
     uint32_t hash = (uint32_t)hash_string(key);
     StrMapSlot *slot = strmap_slot(map, key, hash);

@@ -30,6 +30,9 @@ void arena_free(Arena *arena);
 /* Free everything allocated so far; the arena stays usable. */
 void arena_reset(Arena *arena);
 void *arena_alloc(Arena *arena, size_t size); /* zeroed */
+/* Gives back P, of SIZE bytes from arena_alloc, when it has a block of its
+ * own (a big one: a table that has grown); a small one stays till the end. */
+void arena_drop(Arena *arena, void *p, size_t size);
 char *arena_strndup(Arena *arena, const char *s, size_t len);
 char *arena_strdup(Arena *arena, const char *s);
 char *arena_printf(Arena *arena, const char *fmt, ...)
@@ -103,9 +106,11 @@ const char *path_base(const char *path);
 
 /* ---- source.c: the input text and its line map ------------------------ */
 
-/* A byte range [off, end) of the source; lines and columns are derived. */
+/* A byte range [off, end) of the source; lines and columns are derived.
+ * 32 bits hold any offset of a source gradc reads (GRADC_MAX_SOURCE_BYTES)
+ * and halve the two spans of each of a big model's 10^7 expressions. */
 typedef struct Span {
-    size_t off, end;
+    uint32_t off, end;
 } Span;
 
 typedef struct Source {
@@ -237,20 +242,22 @@ typedef enum ExprKind {
     EXPR_CALL,    /* name is the function; op is set by check */
 } ExprKind;
 
+/* The ints together, then the rest: no padding, for there are ten per
+ * statement of a scalar chain. */
 typedef struct Expr {
     ExprKind kind;
     int id;              /* creation index: operands always come first */
+    Op op;
+    int nargs;
     Span span;           /* the whole expression */
     Span op_span;        /* the operator or function name */
-    Op op;
     const char *name;    /* EXPR_NAME, EXPR_CALL */
     double num;          /* EXPR_NUM */
     struct Expr **args;
-    int nargs;
     /* set by check.c */
-    Shape shape;
     int def;             /* EXPR_NAME: index of the statement defining it */
     int axis;            /* sum, mean: the axis reduced, -1 for all */
+    Shape shape;
 } Expr;
 
 typedef enum StmtKind {

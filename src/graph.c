@@ -73,6 +73,7 @@ static void table_grow(Graph *g)
             j = (j + 1) & (cap - 1);
         table[j] = g->table[i];
     }
+    arena_drop(g->arena, g->table, g->table_cap * sizeof *g->table);
     g->table = table;
     g->table_cap = cap;
 }
@@ -88,7 +89,8 @@ static int append(Graph *g, const Node *n)
 /* The existing node equal to N, or a new one. */
 static int intern(Graph *g, const Node *n)
 {
-    if ((g->table_used + 1) * 2 > g->table_cap)
+    /* Filled up to 3/4: the hashes in the slots keep probes cheap. */
+    if ((g->table_used + 1) * 4 > g->table_cap * 3)
         table_grow(g);
     uint32_t hash = node_hash(n);
     size_t i = hash & (g->table_cap - 1);

@@ -11,6 +11,8 @@ struct CNames {
     Arena *arena;
     StrMap taken;
     StrMap next_suffix;   /* per base name: the number to try next */
+    StrMap words;         /* both lists below: one probe, not two bsearches,
+                             for each of a big model's 10^7 names */
 };
 
 /* What a C name must never be, in two lists: the hand-kept keywords and
@@ -40,8 +42,11 @@ static int compare_word(const void *key, const void *word)
     return strcmp(key, *(const char *const *)word);
 }
 
-static bool is_reserved_word(const char *name)
+/* Is NAME in the lists: in NAMES's table, or without one by bsearch. */
+static bool is_reserved_word(const CNames *names, const char *name)
 {
+    if (names)
+        return strmap_find(&names->words, name) != NULL;
     for (size_t i = 0; i < NLISTS; i++)
         if (bsearch(name, word_lists[i].words, word_lists[i].n, sizeof *word_lists[i].words,
                     compare_word))
@@ -68,6 +73,8 @@ static bool ends_with(const char *s, const char *suffix)
  * platform, or a later version of this one, defines. */
 static bool is_library_macro(const char *name)
 {
+    if (name[0] < 'A' || name[0] > 'Z')   /* every family is in capitals */
+        return false;
     static const char *const prefixes[] = {
         "E", "FE_", "LC_", "SIG", "SIG_", "DBL_", "FLT_", "LDBL_", "FP_", "M_",
     };
@@ -88,6 +95,8 @@ static bool is_library_macro(const char *name)
  * includes the header, its own or another model's. */
 static bool has_own_prefix(const char *name)
 {
+    if (name[0] != 'g' && name[0] != 'G')
+        return false;
     static const char *const prefixes[] = { "gradrt_", "GRADRT_", "GRADC_" };
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
@@ -95,16 +104,17 @@ static bool has_own_prefix(const char *name)
     return false;
 }
 
-/* Spellings C or C++ keep for the implementation, and gradc's own. */
-static bool is_reserved(const char *name)
+/* Spellings C or C++ keep for the implementation, and gradc's own
+ * (NAMES, when not NULL, has the lists in a table). */
+static bool is_reserved(const CNames *names, const char *name)
 {
     return name[0] == '_' || strstr(name, "__") || has_own_prefix(name) ||
-           is_reserved_word(name) || is_library_macro(name);
+           is_reserved_word(names, name) || is_library_macro(name);
 }
 
 bool cnames_is_safe(const char *name)
 {
-    return !is_reserved(name);
+    return !is_reserved(NULL, name);
 }
 
 CNames *cnames_new(Arena *arena)
@@ -118,6 +128,10 @@ CNames *cnames_new(Arena *arena)
     names->arena = arena;
     strmap_init(&names->taken, arena);
     strmap_init(&names->next_suffix, arena);
+    strmap_init(&names->words, arena);
+    for (size_t l = 0; l < NLISTS; l++)
+        for (size_t i = 0; i < word_lists[l].n; i++)
+            strmap_put(&names->words, word_lists[l].words[i], 1);
     return names;
 }
 
@@ -133,12 +147,13 @@ void cnames_reserve(CNames *names, const char *name)
  * is none, since a library may define both FOO and FOO_.  Applied again
  * after a number is appended, since "gradrt" + "_2" or "M_PI_" + "2" is
  * reserved again. */
-static const char *unreserve(Arena *arena, const char *name)
+static const char *unreserve(CNames *names, const char *name)
 {
     if (has_own_prefix(name) || is_library_macro(name))
-        name = arena_printf(arena, "v_%s", name);
-    while (is_reserved_word(name))
-        name = arena_printf(arena, "%s%s", name, name[strlen(name) - 1] == '_' ? "v" : "_");
+        name = arena_printf(names->arena, "v_%s", name);
+    while (is_reserved_word(names, name))
+        name = arena_printf(names->arena, "%s%s", name,
+                            name[strlen(name) - 1] == '_' ? "v" : "_");
     return name;
 }
 
@@ -159,7 +174,7 @@ const char *cnames_claim(CNames *names, const char *preferred)
         name[0] = 'v';
         len++;
     }
-    const char *candidate = unreserve(names->arena, name);
+    const char *candidate = unreserve(names, name);
     bool trailing = name[len - 1] == '_';
     if (!strmap_add(&names->taken, candidate, 1)) {
         /* Numbers tried for NAME before are taken for good: start after
@@ -168,12 +183,12 @@ const char *cnames_claim(CNames *names, const char *preferred)
         int *next = strmap_find(&names->next_suffix, name);
         int n = next ? *next : 2;
         do
-            candidate = unreserve(names->arena, arena_printf(names->arena, "%s%s%d", name,
-                                                             trailing ? "" : "_", n++));
+            candidate = unreserve(names, arena_printf(names->arena, "%s%s%d", name,
+                                                      trailing ? "" : "_", n++));
         while (!strmap_add(&names->taken, candidate, 1));
         strmap_put(&names->next_suffix, name, n);
     }
-    if (is_reserved(candidate))
+    if (is_reserved(names, candidate))
         die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
     return candidate;
 }
@@ -184,7 +199,7 @@ const char *const cnames_model_suffixes[] = { "forward", "backward", "grad", "ta
 static bool model_is_safe(Arena *arena, const char *model)
 {
     for (const char *const *s = cnames_model_suffixes; *s; s++)
-        if (is_reserved(arena_printf(arena, "%s_%s", model, *s)))
+        if (is_reserved(NULL, arena_printf(arena, "%s_%s", model, *s)))
             return false;
     return true;
 }

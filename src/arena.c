@@ -339,7 +339,12 @@ void buf_putn(Buf *buf, const char *s, size_t n)
 
 void buf_putc(Buf *buf, char c)
 {
-    buf_putn(buf, &c, 1);
+    if (buf->len + 2 > buf->cap) {
+        buf_putn(buf, &c, 1);
+        return;
+    }
+    buf->data[buf->len++] = c;
+    buf->data[buf->len] = '\0';
 }
 
 void buf_puts(Buf *buf, const char *s)

@@ -110,7 +110,6 @@ typedef struct Emitter {
     const char *declare;     /* its type, when its '=' also declares it */
     int comment_stmt;        /* statement of the last comment written */
     bool *quoted;            /* per statement: quoted in full in this body */
-    const char **stmt_texts; /* per statement, once made */
 } Emitter;
 
 /* ---- small helpers ---- */
@@ -162,19 +161,21 @@ static const char *literal(Arena *arena, double v)
     return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
-/* The source text of statement STMT on one line, safe inside a comment;
- * made once per statement, it is asked for by every node the statement
- * built. */
-static const char *stmt_text(Emitter *e, int stmt)
+/* Appends the source text of statement STMT to OUT on one line, safe
+ * inside a comment, as "line N: TEXT", of which at most LIMIT bytes.
+ * Written straight from the source each time: a statement is quoted once
+ * or twice per function, and copies kept of 10^6 of them cost more. */
+static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
 {
-    if (e->stmt_texts[stmt])
-        return e->stmt_texts[stmt];
     const SourceStmt *s = &e->g->stmts[stmt];
     const char *text = s->text;
-    Buf buf;
-    buf_init(&buf, e->keep);
-    bool space = false;
-    for (size_t i = 0; i < s->len; i++) {
+    char head[40];
+    int n = snprintf(head, sizeof head, "line %zu: ", s->line);
+    size_t written = (size_t)n < limit ? (size_t)n : limit;
+    buf_putn(out, head, written);
+    bool space = false, any = false;
+    char last = '\0';   /* the last byte of TEXT written */
+    for (size_t i = 0; i < s->len && written < limit; i++) {
         char c = text[i];
         if (c == '#') {
             while (i < s->len && text[i] != '\n')
@@ -186,23 +187,35 @@ static const char *stmt_text(Emitter *e, int stmt)
             space = true;
             continue;
         }
-        if (space && buf.len > 0)
-            buf_putc(&buf, ' ');
+        char put[3];
+        int nput = 0;
+        if (space && any)
+            put[nput++] = ' ';
         space = false;
         /* Neither can occur in valid code, but a comment must not end early. */
-        if (c == '/' && buf.len > 0 && buf.data[buf.len - 1] == '*')
-            buf_putc(&buf, ' ');
-        buf_putc(&buf, c);
+        if (c == '/' && (nput ? put[nput - 1] : last) == '*')
+            put[nput++] = ' ';
+        put[nput++] = c;
+        size_t take = (size_t)nput < limit - written ? (size_t)nput : limit - written;
+        buf_putn(out, put, take);
+        written += take;
+        last = c;
+        any = true;
     }
-    return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", s->line, buf.data);
 }
 
-/* stmt_text cut to 72 characters, for comments that may be many: the
- * length is measured only as far as the cut. */
+/* The text cut to 72 characters, for comments that may be many: the
+ * statement is read only as far as the cut. */
 static const char *stmt_brief(Emitter *e, int stmt)
 {
-    const char *text = stmt_text(e, stmt);
-    return strnlen(text, 73) > 72 ? fmt(e, "%.69s...", text) : text;
+    Buf brief;
+    buf_init(&brief, e->arena);
+    put_stmt_text(e, &brief, stmt, 73);
+    if (brief.len > 72) {
+        brief.len = 69;
+        buf_puts(&brief, "...");
+    }
+    return brief.data;
 }
 
 static void comment_stmt(Emitter *e, int stmt)
@@ -213,9 +226,13 @@ static void comment_stmt(Emitter *e, int stmt)
     /* A statement comes back after another when a later output copies one
      * of its inner values; quoted in full every time, a long one would
      * make the code grow with the square of the model. */
-    const char *text = e->quoted[stmt] ? stmt_brief(e, stmt) : stmt_text(e, stmt);
+    buf_puts(e->body, "    /* ");
+    if (e->quoted[stmt])
+        buf_puts(e->body, stmt_brief(e, stmt));
+    else
+        put_stmt_text(e, e->body, stmt, SIZE_MAX);
     e->quoted[stmt] = true;
-    buf_printf(e->body, "    /* %s */\n", text);
+    buf_puts(e->body, " */\n");
 }
 
 /* Parameter slots, to (void) the unused: arguments, outputs, seeds,
@@ -2179,6 +2196,7 @@ static void emit_tape_struct(Emitter *e, Buf *h)
             buf_printf(h, " /* %s' at %s */\n", op_info[n->op].name, stmt_brief(e, n->stmt));
         }
         any |= e->nodes[i].storage == ST_TAPE || e->nodes[i].deriv_name;
+        arena_reset(e->arena);
     }
     if (e->work_size)
         buf_printf(h, "    " REAL " %s[%ld]; /* scratch: temporaries of both passes */\n",
@@ -2258,7 +2276,6 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.opts = opts;
     e.keep = arena_new();
     e.arena = arena_new();
-    e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
     plan_storage(&e);
     plan_fusion(&e);
     plan_forward_parts(&e);

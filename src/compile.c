@@ -2,6 +2,9 @@
  * which.  The driver, the unit tests, the fuzzer and gradcheck all run it
  * and differ only in where the source comes from and where they stop. */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "config.h"
 #include "gradc.h"
@@ -29,6 +32,16 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
     graph_init(&c->graph, arena);
 }
 
+/* glibc keeps memory freed in the middle of its heap, where the Ast's
+ * blocks were, and serves only small requests from it: the emitter's big
+ * tables would come on top of it. */
+static void release_free_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 static int run_stage(Compilation *c, Stage stage)
 {
     switch (stage) {
@@ -51,6 +64,7 @@ static int run_stage(Compilation *c, Stage stage)
             arena_free(c->ast_arena);
             c->ast_arena = NULL;
             memset(&c->ast, 0, sizeof c->ast);
+            release_free_memory();
         }
         return errors;
     }

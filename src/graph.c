@@ -345,6 +345,9 @@ int graph_build(Graph *g, const Ast *ast, Diag *diag)
             g->nodes[id].flags |= NODE_OUTPUT;
         }
     }
+    /* Scratch, as big as the model: not kept through emission. */
+    arena_drop(g->arena, expr_node, (ast->nexprs + 1) * sizeof *expr_node);
+    arena_drop(g->arena, stmt_node, (ast->nstmts + 1) * sizeof *stmt_node);
     mark_reach(g);
     for (size_t i = 0; i < g->nparams; i++) {
         const Param *p = &g->params[i];

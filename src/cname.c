@@ -13,7 +13,14 @@ struct CNames {
     StrMap next_suffix;   /* per base name: the number to try next */
     StrMap words;         /* both lists below: one probe, not two bsearches,
                              for each of a big model's 10^7 names */
+    unsigned char starts[256 * 256 / 8]; /* bit set: some word begins with
+                             these two bytes (most names are then no word) */
 };
+
+static size_t two_bytes(const char *name)
+{
+    return (size_t)(unsigned char)name[0] << 8 | (unsigned char)(name[0] ? name[1] : 0);
+}
 
 /* What a C name must never be, in two lists: the hand-kept keywords and
  * library names, and the macros generated from the C library's headers
@@ -45,8 +52,11 @@ static int compare_word(const void *key, const void *word)
 /* Is NAME in the lists: in NAMES's table, or without one by bsearch. */
 static bool is_reserved_word(const CNames *names, const char *name)
 {
-    if (names)
-        return strmap_find(&names->words, name) != NULL;
+    if (names) {
+        size_t start = two_bytes(name);
+        return (names->starts[start / 8] >> (start % 8) & 1) &&
+               strmap_find(&names->words, name) != NULL;
+    }
     for (size_t i = 0; i < NLISTS; i++)
         if (bsearch(name, word_lists[i].words, word_lists[i].n, sizeof *word_lists[i].words,
                     compare_word))
@@ -104,17 +114,16 @@ static bool has_own_prefix(const char *name)
     return false;
 }
 
-/* Spellings C or C++ keep for the implementation, and gradc's own
- * (NAMES, when not NULL, has the lists in a table). */
-static bool is_reserved(const CNames *names, const char *name)
+/* Spellings C or C++ keep for the implementation, and gradc's own. */
+static bool is_reserved(const char *name)
 {
     return name[0] == '_' || strstr(name, "__") || has_own_prefix(name) ||
-           is_reserved_word(names, name) || is_library_macro(name);
+           is_reserved_word(NULL, name) || is_library_macro(name);
 }
 
 bool cnames_is_safe(const char *name)
 {
-    return !is_reserved(NULL, name);
+    return !is_reserved(name);
 }
 
 CNames *cnames_new(Arena *arena)
@@ -130,8 +139,11 @@ CNames *cnames_new(Arena *arena)
     strmap_init(&names->next_suffix, arena);
     strmap_init(&names->words, arena);
     for (size_t l = 0; l < NLISTS; l++)
-        for (size_t i = 0; i < word_lists[l].n; i++)
+        for (size_t i = 0; i < word_lists[l].n; i++) {
+            size_t start = two_bytes(word_lists[l].words[i]);
+            names->starts[start / 8] |= (unsigned char)(1u << (start % 8));
             strmap_put(&names->words, word_lists[l].words[i], 1);
+        }
     return names;
 }
 
@@ -188,7 +200,9 @@ const char *cnames_claim(CNames *names, const char *preferred)
         while (!strmap_add(&names->taken, candidate, 1));
         strmap_put(&names->next_suffix, name, n);
     }
-    if (is_reserved(names, candidate))
+    /* unreserve() left no reserved word: the rest is checked again. */
+    if (candidate[0] == '_' || strstr(candidate, "__") || has_own_prefix(candidate) ||
+        is_library_macro(candidate))
         die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
     return candidate;
 }
@@ -199,7 +213,7 @@ const char *const cnames_model_suffixes[] = { "forward", "backward", "grad", "ta
 static bool model_is_safe(Arena *arena, const char *model)
 {
     for (const char *const *s = cnames_model_suffixes; *s; s++)
-        if (is_reserved(NULL, arena_printf(arena, "%s_%s", model, *s)))
+        if (is_reserved(arena_printf(arena, "%s_%s", model, *s)))
             return false;
     return true;
 }

@@ -165,6 +165,11 @@ static const char *literal(Arena *arena, double v)
  * inside a comment, as "line N: TEXT", of which at most LIMIT bytes.
  * Written straight from the source each time: a statement is quoted once
  * or twice per function, and copies kept of 10^6 of them cost more. */
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
 {
     const SourceStmt *s = &e->g->stmts[stmt];
@@ -174,33 +179,37 @@ static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
     size_t written = (size_t)n < limit ? (size_t)n : limit;
     buf_putn(out, head, written);
     bool space = false, any = false;
-    char last = '\0';   /* the last byte of TEXT written */
-    for (size_t i = 0; i < s->len && written < limit; i++) {
-        char c = text[i];
-        if (c == '#') {
+    for (size_t i = 0; i < s->len && written < limit;) {
+        if (text[i] == '#') {
             while (i < s->len && text[i] != '\n')
                 i++;
             space = true;
             continue;
         }
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        if (is_blank(text[i])) {
+            i++;
             space = true;
             continue;
         }
-        char put[3];
-        int nput = 0;
-        if (space && any)
-            put[nput++] = ' ';
+        /* Neither can occur in valid code, but a comment must not end
+         * early: a '/' right after a '*' gets a space. */
+        bool gap = (space && any) || (text[i] == '/' && any && !space && text[i - 1] == '*');
         space = false;
-        /* Neither can occur in valid code, but a comment must not end early. */
-        if (c == '/' && (nput ? put[nput - 1] : last) == '*')
-            put[nput++] = ' ';
-        put[nput++] = c;
-        size_t take = (size_t)nput < limit - written ? (size_t)nput : limit - written;
-        buf_putn(out, put, take);
+        if (gap) {
+            buf_putc(out, ' ');
+            if (++written == limit)
+                break;
+        }
+        /* A run of bytes copied as they are. */
+        size_t j = i + 1;
+        while (j < s->len && !is_blank(text[j]) && text[j] != '#' &&
+               !(text[j] == '/' && text[j - 1] == '*'))
+            j++;
+        size_t take = j - i < limit - written ? j - i : limit - written;
+        buf_putn(out, text + i, take);
         written += take;
-        last = c;
         any = true;
+        i = j;
     }
 }
 

@@ -512,6 +512,14 @@ static Loop loop(const char *var, long extent)
     return l;
 }
 
+/* DEPTH levels of indentation, four spaces each. */
+static void put_indent(Buf *out, int depth)
+{
+    static const char spaces[] = "                                ";
+    for (int n = depth * 4; n > 0; n -= (int)sizeof spaces - 1)
+        buf_putn(out, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
+}
+
 /* Writes LOOPS around BODY (lines of C) into OUT, DEPTH levels in; braces
  * go around the innermost body when it has several lines, or around a
  * loopless body with declarations (SCOPE). */
@@ -545,7 +553,9 @@ static void write_nest(Buf *out, int depth, const Loop *loops, int nloops,
     for (const char *line = body; *line;) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        buf_printf(out, "%*s%.*s\n", depth * 4, "", (int)len, line);
+        put_indent(out, depth);
+        buf_putn(out, line, len);
+        buf_putc(out, '\n');
         line += len + (nl != NULL);
     }
     if ((active > 0 && multi) || block)
@@ -1347,7 +1357,9 @@ static void emit_caller(Emitter *e, Buf *out, Fn fn)
 
 static void emit_line(Emitter *e, const char *text)
 {
-    buf_printf(e->body, "    %s\n", text);
+    put_indent(e->body, 1);
+    buf_puts(e->body, text);
+    buf_putc(e->body, '\n');
 }
 
 /* A pointer to element AT of the work area. */

@@ -425,11 +425,11 @@ int *strmap_find(const StrMap *map, const char *key)
     return slot->key ? &slot->value : NULL;
 }
 
-/* Doubles the table; the old one, once big, goes back to malloc. */
-static void strmap_grow(StrMap *map)
+/* Grows the table to CAP slots; the old one, once big, goes back to malloc. */
+static void strmap_grow(StrMap *map, size_t cap)
 {
     StrMap grown = *map;
-    grown.cap = map->cap * 2;
+    grown.cap = cap;
     grown.slots = arena_alloc(map->arena, grown.cap * sizeof *grown.slots);
     for (size_t i = 0; i < map->cap; i++)
         if (map->slots[i].key)
@@ -443,7 +443,7 @@ static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
 {
     /* Filled up to 3/4: the hashes in the slots keep probes cheap. */
     if ((map->used + 1) * 4 > map->cap * 3)
-        strmap_grow(map);
+        strmap_grow(map, map->cap * 2);
     uint32_t hash = (uint32_t)hash_string(key);
     StrMapSlot *slot = strmap_slot(map, key, hash);
     *added = !slot->key;
@@ -453,6 +453,15 @@ static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
         map->used++;
     }
     return slot;
+}
+
+void strmap_reserve(StrMap *map, size_t n)
+{
+    size_t cap = map->cap;
+    while ((n + 1) * 4 > cap * 3)
+        cap *= 2;
+    if (cap > map->cap)
+        strmap_grow(map, cap);
 }
 
 void strmap_put(StrMap *map, const char *key, int value)

@@ -152,6 +152,11 @@ void cnames_reserve(CNames *names, const char *name)
     strmap_put(&names->taken, name, 1);
 }
 
+void cnames_expect(CNames *names, size_t n)
+{
+    strmap_reserve(&names->taken, n);
+}
+
 /* NAME, which has no "__" and does not start with '_' or a digit, made
  * free of what C and the runtime reserve: a reserved prefix (gradrt_, a
  * macro family) gets "v_" in front, since nothing behind it helps; a

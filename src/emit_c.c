@@ -759,6 +759,17 @@ static void name_values(Emitter *e)
 {
     const Graph *g = e->g;
     int temps = 0;
+    /* The tables sized once for the names below: growing them would move
+     * each of 10^7 names again. */
+    size_t locals = 0, members = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        locals += e->nodes[i].storage == ST_LOCAL;
+        locals += e->prog->adj_node[i] == (int)i && e->prog->adj_seed[i] < 0;
+        members += e->nodes[i].storage == ST_TAPE;
+        members += e->prog->tape_deriv[i];
+    }
+    cnames_expect(e->idents, locals);
+    cnames_expect(e->members, members);
     for (size_t i = 0; i < g->nnodes; i++) {
         const Node *node = &g->nodes[i];
         NodeC *c = &e->nodes[i];

@@ -94,6 +94,8 @@ int *strmap_find(const StrMap *map, const char *key);
 void strmap_put(StrMap *map, const char *key, int value);
 /* Stores VALUE for KEY and returns true, unless KEY is there already. */
 bool strmap_add(StrMap *map, const char *key, int value);
+/* Room for N keys in all without growing again: growth moves every key. */
+void strmap_reserve(StrMap *map, size_t n);
 
 /* Internal compiler errors: a bug in gradc, never a user error. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -423,6 +425,8 @@ typedef struct CNames CNames;
 CNames *cnames_new(Arena *arena);
 /* Mark NAME as taken exactly as spelled. */
 void cnames_reserve(CNames *names, const char *name);
+/* About N names will be claimed in all (to size the table once). */
+void cnames_expect(CNames *names, size_t n);
 /* A fresh identifier close to PREFERRED: valid C and C++, no keyword, no
  * reserved spelling, not a name the generated code calls, not yet taken. */
 const char *cnames_claim(CNames *names, const char *preferred);

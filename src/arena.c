@@ -1,6 +1,8 @@
 /* arena.c: bump allocation in big blocks, freed all at once.  gradc is a
  * short-lived compiler: nothing is freed on its own, everything goes with
- * arena_free() at the end of the compilation. */
+ * arena_free() at the end of the compilation; only a child arena (the
+ * Ast's) may go before, and the big block of a table that has outgrown it
+ * (arena_drop), for a model of 10^6 statements must fit in memory. */
 #define _XOPEN_SOURCE 700 /* write() */
 #include <errno.h>
 #include <stdlib.h>
@@ -393,8 +395,7 @@ static size_t hash_string(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211u;
     /* FNV's low bits, which pick the slot, depend only on the low bits of
-     * each byte: names such as t1 ... t99999 crowd into runs of slots
-     * unless the high bits are folded in. */
+     * each byte: the high bits are folded in. */
     h ^= h >> 32;
     h *= 0x9E3779B97F4A7C15u;
     return (size_t)(h ^ (h >> 29));

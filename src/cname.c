@@ -7,19 +7,25 @@
 
 #include "gradc.h"
 
+enum { STARTS = 1 << 16 };
+
 struct CNames {
     Arena *arena;
     StrMap taken;
     StrMap next_suffix;   /* per base name: the number to try next */
     StrMap words;         /* both lists below: one probe, not two bsearches,
                              for each of a big model's 10^7 names */
-    unsigned char starts[256 * 256 / 8]; /* bit set: some word begins with
-                             these two bytes (most names are then no word) */
+    unsigned char starts[STARTS / 8]; /* bit start_key(w) set for every word
+                             w: most names (t1, d_t1, ...) then need no probe */
 };
 
-static size_t two_bytes(const char *name)
+/* A hash of NAME's first three bytes (fewer in a shorter name). */
+static size_t start_key(const char *name)
 {
-    return (size_t)(unsigned char)name[0] << 8 | (unsigned char)(name[0] ? name[1] : 0);
+    size_t key = 0;
+    for (int i = 0; i < 3 && name[i]; i++)
+        key = key * 257 + (unsigned char)name[i];
+    return key % STARTS;
 }
 
 /* What a C name must never be, in two lists: the hand-kept keywords and
@@ -53,7 +59,7 @@ static int compare_word(const void *key, const void *word)
 static bool is_reserved_word(const CNames *names, const char *name)
 {
     if (names) {
-        size_t start = two_bytes(name);
+        size_t start = start_key(name);
         return (names->starts[start / 8] >> (start % 8) & 1) &&
                strmap_find(&names->words, name) != NULL;
     }
@@ -140,7 +146,7 @@ CNames *cnames_new(Arena *arena)
     strmap_init(&names->words, arena);
     for (size_t l = 0; l < NLISTS; l++)
         for (size_t i = 0; i < word_lists[l].n; i++) {
-            size_t start = two_bytes(word_lists[l].words[i]);
+            size_t start = start_key(word_lists[l].words[i]);
             names->starts[start / 8] |= (unsigned char)(1u << (start % 8));
             strmap_put(&names->words, word_lists[l].words[i], 1);
         }

@@ -200,14 +200,14 @@ static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
             if (++written == limit)
                 break;
         }
-        /* A run of bytes copied as they are. */
-        size_t j = i + 1;
-        while (j < s->len && !is_blank(text[j]) && text[j] != '#' &&
+        /* A run of bytes copied as they are, no further than the limit:
+         * a statement of 10^6 operators may have no blank. */
+        size_t j = i + 1, room = limit - written;
+        while (j < s->len && j - i < room && !is_blank(text[j]) && text[j] != '#' &&
                !(text[j] == '/' && text[j - 1] == '*'))
             j++;
-        size_t take = j - i < limit - written ? j - i : limit - written;
-        buf_putn(out, text + i, take);
-        written += take;
+        buf_putn(out, text + i, j - i);
+        written += j - i;
         any = true;
         i = j;
     }

@@ -325,6 +325,7 @@ struct OutputFiles {
     int fds[MAX_FILES];
     int n;
     mode_t mode;
+    bool watched;         /* the cleanup below is installed */
 };
 
 /* The files being written, for the cleanup on a fatal signal or exit(). */
@@ -361,6 +362,7 @@ static void watch(OutputFiles *f)
     if (!registered && atexit(remove_temps) == 0)
         registered = true;
     active = f;
+    f->watched = true;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal_signal;
@@ -378,10 +380,12 @@ static void finish(OutputFiles *f)
     for (int i = 0; i < f->n; i++)
         if (f->fds[i] >= 0)
             close(f->fds[i]);
-    remove_temps();
-    for (int i = 0; i < NSIGNALS; i++)
-        sigaction(fatal_signals[i], &saved_actions[i], NULL);
-    active = NULL;
+    if (f->watched) {
+        remove_temps();
+        for (int i = 0; i < NSIGNALS; i++)
+            sigaction(fatal_signals[i], &saved_actions[i], NULL);
+        active = NULL;
+    }
     arena_free(f->arena);
 }
 

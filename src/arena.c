@@ -389,16 +389,21 @@ void buf_printf(Buf *buf, const char *fmt, ...)
 
 /* ---- StrMap ---- */
 
+/* FNV's low bits, which pick the slot, depend only on the low bits of
+ * each byte: the high bits are folded in. */
+static size_t mix_hash(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15u;
+    return (size_t)(h ^ (h >> 29));
+}
+
 static size_t hash_string(const char *s)
 {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211u;
-    /* FNV's low bits, which pick the slot, depend only on the low bits of
-     * each byte: the high bits are folded in. */
-    h ^= h >> 32;
-    h *= 0x9E3779B97F4A7C15u;
-    return (size_t)(h ^ (h >> 29));
+    return mix_hash(h);
 }
 
 void strmap_init(StrMap *map, Arena *arena)
@@ -454,6 +459,20 @@ static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
         map->used++;
     }
     return slot;
+}
+
+void strmap_prefetch(const StrMap *map, const char *a, const char *b, const char *c)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const char *part[] = { a, b, c }, **p = part; p < part + 3; p++)
+        for (const char *s = *p; *s; s++)
+            h = (h ^ (unsigned char)*s) * 1099511628211u;
+    uint32_t hash = (uint32_t)mix_hash(h);
+#ifdef __GNUC__
+    __builtin_prefetch(&map->slots[hash & (map->cap - 1)], 1);
+#else
+    (void)hash;
+#endif
 }
 
 void strmap_reserve(StrMap *map, size_t n)

@@ -163,6 +163,11 @@ void cnames_expect(CNames *names, size_t n)
     strmap_reserve(&names->taken, n);
 }
 
+void cnames_prefetch(const CNames *names, const char *a, const char *b, const char *c)
+{
+    strmap_prefetch(&names->taken, a, b, c);
+}
+
 /* NAME, which has no "__" and does not start with '_' or a digit, made
  * free of what C and the runtime reserve: a reserved prefix (gradrt_, a
  * macro family) gets "v_" in front, since nothing behind it helps; a

@@ -754,6 +754,25 @@ static void name_parameters(Emitter *e)
     e->acc = cnames_claim(e->idents, "acc");
 }
 
+enum { PREFETCH_AHEAD = 8 };
+
+/* Hints the names that name_values will claim for node J. */
+static void prefetch_value_names(const Emitter *e, size_t j, int *temps)
+{
+    const Node *node = &e->g->nodes[j];
+    char number[24] = "";
+    const char *pref = node->name ? node->name : "";
+    if (!node->name && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
+        snprintf(number, sizeof number, "%d", ++*temps);
+    const char *t = *number ? "t" : "";
+    if (e->nodes[j].storage == ST_LOCAL)
+        cnames_prefetch(e->idents, t, *number ? number : pref, "");
+    else if (e->nodes[j].storage == ST_TAPE)
+        cnames_prefetch(e->members, t, *number ? number : pref, "");
+    if (e->prog->tape_deriv[j])
+        cnames_prefetch(e->members, t, *number ? number : pref, "_deriv");
+}
+
 /* The name of every stored value and of every adjoint variable. */
 static void name_values(Emitter *e)
 {
@@ -770,7 +789,12 @@ static void name_values(Emitter *e)
     }
     cnames_expect(e->idents, locals);
     cnames_expect(e->members, members);
+    /* The names a few nodes ahead are hinted to the tables (a lookup in
+     * them is a cache miss each), numbering the temporaries as below. */
+    int temps_ahead = 0;
     for (size_t i = 0; i < g->nnodes; i++) {
+        if (i + PREFETCH_AHEAD < g->nnodes)
+            prefetch_value_names(e, i + PREFETCH_AHEAD, &temps_ahead);
         const Node *node = &g->nodes[i];
         NodeC *c = &e->nodes[i];
         const char *pref = node->name;
@@ -793,6 +817,10 @@ static void name_values(Emitter *e)
         arena_reset(e->arena);
     }
     for (size_t i = 0; i < g->nnodes; i++) {
+        size_t j = i + PREFETCH_AHEAD;
+        if (j < g->nnodes && e->prog->adj_node[j] == (int)j && e->prog->adj_seed[j] < 0 &&
+            g->nodes[j].op != OP_INPUT)
+            cnames_prefetch(e->idents, "d_", e->nodes[j].name, "");
         const Node *node = &g->nodes[i];
         if (e->prog->adj_node[i] != (int)i || e->prog->adj_seed[i] >= 0)
             continue;

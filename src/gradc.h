@@ -96,6 +96,10 @@ void strmap_put(StrMap *map, const char *key, int value);
 bool strmap_add(StrMap *map, const char *key, int value);
 /* Room for N keys in all without growing again: growth moves every key. */
 void strmap_reserve(StrMap *map, size_t n);
+/* A hint: the key A B C (concatenated) will be looked up soon.  A lookup
+ * in a table of 10^7 keys is a cache miss; hinted early enough, it waits
+ * for nothing. */
+void strmap_prefetch(const StrMap *map, const char *a, const char *b, const char *c);
 
 /* Internal compiler errors: a bug in gradc, never a user error. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -427,6 +431,8 @@ CNames *cnames_new(Arena *arena);
 void cnames_reserve(CNames *names, const char *name);
 /* About N names will be claimed in all (to size the table once). */
 void cnames_expect(CNames *names, size_t n);
+/* A hint: the name A B C (concatenated) will be claimed soon. */
+void cnames_prefetch(const CNames *names, const char *a, const char *b, const char *c);
 /* A fresh identifier close to PREFERRED: valid C and C++, no keyword, no
  * reserved spelling, not a name the generated code calls, not yet taken. */
 const char *cnames_claim(CNames *names, const char *preferred);

@@ -161,15 +161,15 @@ static const char *literal(Arena *arena, double v)
     return arena_printf(arena, v < 0 || (v == 0 && signbit(v)) ? "(%s)" : "%s", text);
 }
 
-/* Appends the source text of statement STMT to OUT on one line, safe
- * inside a comment, as "line N: TEXT", of which at most LIMIT bytes.
- * Written straight from the source each time: a statement is quoted once
- * or twice per function, and copies kept of 10^6 of them cost more. */
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* Appends the source text of statement STMT to OUT on one line, safe
+ * inside a comment, as "line N: TEXT", of which at most LIMIT bytes.
+ * Written straight from the source each time: a statement is quoted once
+ * or twice per function, and copies kept of 10^6 of them cost more. */
 static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
 {
     const SourceStmt *s = &e->g->stmts[stmt];

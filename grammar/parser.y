@@ -16,7 +16,7 @@ typedef struct Parser {
     Diag *diag;
     Ast *ast;
     yyscan_t scanner;
-    size_t pos;             /* lexer: offset of the next byte */
+    uint32_t pos;           /* lexer: offset of the next byte (a Span's) */
     int last_token;         /* lexer: to end the last line at end of file */
     Span *open;             /* lexer: unclosed '(' and '[' */
     size_t bad_line;        /* lexer: last line with an invalid character */

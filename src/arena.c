@@ -1,16 +1,22 @@
 /* arena.c: bump allocation in big blocks, freed all at once.  gradc is a
  * short-lived compiler: nothing is freed on its own, everything goes with
- * arena_free() at the end of the compilation. */
+ * arena_free() at the end of the compilation; only a child arena (the
+ * Ast's) may go before, and the big block of a table that has outgrown it
+ * (arena_drop), for a model of 10^6 statements must fit in memory. */
+#define _XOPEN_SOURCE 700 /* write() */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gradc.h"
 
 enum { BLOCK_SIZE = 64 * 1024 };
 
-/* Strictest alignment of anything gradc allocates (C99 has no max_align_t). */
+/* Strictest alignment of anything gradc allocates (C99 has no max_align_t):
+ * no long double, whose 16 bytes would pad every short name and node. */
 typedef union Align {
-    long double ld;
+    double d;
     long long ll;
     void *p;
 } Align;
@@ -23,6 +29,9 @@ typedef struct Block {
 
 struct Arena {
     Block *head;
+    Arena *parent;        /* arena_new_child's */
+    Arena *children;      /* freed with this one */
+    Arena *sibling;       /* the parent's next child */
 };
 
 void die(const char *fmt, ...)
@@ -56,7 +65,17 @@ Arena *arena_new(void)
 {
     Arena *arena = xmalloc(sizeof *arena);
     arena->head = NULL;
+    arena->parent = arena->children = arena->sibling = NULL;
     return arena;
+}
+
+Arena *arena_new_child(Arena *parent)
+{
+    Arena *child = arena_new();
+    child->parent = parent;
+    child->sibling = parent->children;
+    parent->children = child;
+    return child;
 }
 
 static void free_blocks(Block *b)
@@ -83,6 +102,14 @@ void arena_free(Arena *arena)
 {
     if (!arena)
         return;
+    while (arena->children)
+        arena_free(arena->children);
+    if (arena->parent) {
+        Arena **link = &arena->parent->children;
+        while (*link != arena)
+            link = &(*link)->sibling;
+        *link = arena->sibling;
+    }
     free_blocks(arena->head);
     free(arena);
 }
@@ -92,11 +119,18 @@ static size_t aligned(size_t size)
     return (size + sizeof(Align) - 1) / sizeof(Align) * sizeof(Align);
 }
 
-static Block *block_new(size_t size)
+/* A block of SIZE bytes; ZEROED from calloc, which for a big block maps
+ * zero pages without touching them, so that room not yet used costs no
+ * memory. */
+static Block *block_new(size_t size, bool zeroed)
 {
     if (size > SIZE_MAX - sizeof(Block))
         die("error: out of memory");
-    Block *b = xmalloc(sizeof(Block) + size);
+    Block *b = zeroed ? calloc(1, sizeof(Block) + size) : malloc(sizeof(Block) + size);
+    if (!b) {
+        fputs("gradc: error: out of memory\n", stderr);
+        exit(1);
+    }
     b->used = 0;
     b->size = size;
     return b;
@@ -112,7 +146,7 @@ void *arena_alloc(Arena *arena, size_t size)
         /* A big request always gets a block of its own (arena_reserve
          * relies on it), behind the current one so that the current
          * block's free space is not wasted. */
-        Block *big = block_new(size);
+        Block *big = block_new(size, true);
         big->used = size;
         if (b) {
             big->next = b->next;
@@ -121,11 +155,10 @@ void *arena_alloc(Arena *arena, size_t size)
             big->next = NULL;
             arena->head = big;
         }
-        memset(big->data, 0, size);
         return big->data;
     }
     if (!b || b->size - b->used < size) {
-        b = block_new(BLOCK_SIZE);
+        b = block_new(BLOCK_SIZE, false);
         b->next = arena->head;
         arena->head = b;
     }
@@ -176,8 +209,9 @@ char *arena_printf(Arena *arena, const char *fmt, ...)
 
 /* Moves the dedicated block holding P to NEW_SIZE bytes with realloc():
  * a growing array then costs its final size, not twice that in the copies
- * left behind. */
-static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_size)
+ * left behind.  The new room is left as realloc() gives it, untouched
+ * until the array grows into it. */
+static void *grow_dedicated(Arena *arena, void *p, size_t new_size)
 {
     Block *old = (Block *)(void *)((char *)p - offsetof(Block, data));
     Block **link = &arena->head;
@@ -192,8 +226,19 @@ static void *grow_dedicated(Arena *arena, void *p, size_t old_size, size_t new_s
     }
     b->size = b->used = new_size;
     *link = b;
-    memset((char *)b->data + old_size, 0, new_size - old_size);
     return b->data;
+}
+
+void arena_drop(Arena *arena, void *p, size_t size)
+{
+    if (aligned(size) <= BLOCK_SIZE / 4)
+        return;
+    Block *old = (Block *)(void *)((char *)p - offsetof(Block, data));
+    Block **link = &arena->head;
+    while (*link != old)
+        link = &(*link)->next;
+    *link = old->next;
+    free(old);
 }
 
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
@@ -201,7 +246,8 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
 {
     if (need <= *cap)
         return;
-    size_t new_cap = *cap ? *cap : 8;
+    /* From 2: most vectors are a call's one or two arguments. */
+    size_t new_cap = *cap ? *cap : 2;
     while (new_cap < need) {
         if (new_cap > SIZE_MAX / 2 / elem_size)
             die("error: out of memory");
@@ -210,7 +256,7 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
     void **slot = items;
     size_t old_size = aligned(*cap * elem_size);
     if (*cap && old_size > BLOCK_SIZE / 4) {
-        *slot = grow_dedicated(arena, *slot, old_size, aligned(new_cap * elem_size));
+        *slot = grow_dedicated(arena, *slot, aligned(new_cap * elem_size));
         *cap = new_cap;
         return;
     }
@@ -229,13 +275,65 @@ void buf_init(Buf *buf, Arena *arena)
     buf->len = 0;
     buf->cap = 0;
     buf->data = NULL;
+    buf->fd = -1;
+    buf->error = 0;
     arena_reserve(arena, &buf->data, &buf->cap, 32, 1);
     buf->data[0] = '\0';
 }
 
+/* Big enough that write() calls cost nothing beside the formatting. */
+enum { BUF_FILE_SIZE = 256 * 1024 };
+
+void buf_init_file(Buf *buf, Arena *arena, int fd)
+{
+    buf_init(buf, arena);
+    arena_reserve(arena, &buf->data, &buf->cap, BUF_FILE_SIZE, 1);
+    buf->fd = fd;
+}
+
+/* Writes N bytes at S to BUF's file; after a failure, nothing more. */
+static void sink_write(Buf *buf, const char *s, size_t n)
+{
+    while (n > 0 && !buf->error) {
+        ssize_t done = write(buf->fd, s, n);
+        if (done < 0 && errno != EINTR)
+            buf->error = errno;
+        if (done > 0) {
+            s += done;
+            n -= (size_t)done;
+        }
+    }
+}
+
+bool buf_flush(Buf *buf)
+{
+    if (buf->fd >= 0) {
+        sink_write(buf, buf->data, buf->len);
+        buf->len = 0;
+        buf->data[0] = '\0';
+    }
+    return !buf->error;
+}
+
+/* Room for N more bytes and the NUL: a file's buffer is emptied into the
+ * file, others grow.  False when N bytes will not fit even so. */
+static bool buf_room(Buf *buf, size_t n)
+{
+    if (buf->fd < 0) {
+        arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + n + 1, 1);
+        return true;
+    }
+    if (buf->len + n + 1 > buf->cap)
+        buf_flush(buf);
+    return n + 1 <= buf->cap;
+}
+
 void buf_putn(Buf *buf, const char *s, size_t n)
 {
-    arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + n + 1, 1);
+    if (!buf_room(buf, n)) {
+        sink_write(buf, s, n);
+        return;
+    }
     memcpy(buf->data + buf->len, s, n);
     buf->len += n;
     buf->data[buf->len] = '\0';
@@ -243,7 +341,12 @@ void buf_putn(Buf *buf, const char *s, size_t n)
 
 void buf_putc(Buf *buf, char c)
 {
-    buf_putn(buf, &c, 1);
+    if (buf->len + 2 > buf->cap) {
+        buf_putn(buf, &c, 1);
+        return;
+    }
+    buf->data[buf->len++] = c;
+    buf->data[buf->len] = '\0';
 }
 
 void buf_puts(Buf *buf, const char *s)
@@ -263,7 +366,14 @@ void buf_vprintf(Buf *buf, const char *fmt, va_list ap)
     if (n < 0)
         die("internal error: bad format '%s'", fmt);
     if ((size_t)n >= room) {
-        arena_reserve(buf->arena, &buf->data, &buf->cap, buf->len + (size_t)n + 1, 1);
+        if (!buf_room(buf, (size_t)n)) {
+            /* Longer than a file's whole buffer: formatted on its own. */
+            char *text = xmalloc((size_t)n + 1);
+            vsnprintf(text, (size_t)n + 1, fmt, ap);
+            sink_write(buf, text, (size_t)n);
+            free(text);
+            return;
+        }
         vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
     }
     buf->len += (size_t)n;
@@ -279,12 +389,21 @@ void buf_printf(Buf *buf, const char *fmt, ...)
 
 /* ---- StrMap ---- */
 
+/* FNV's low bits, which pick the slot, depend only on the low bits of
+ * each byte: the high bits are folded in. */
+static size_t mix_hash(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15u;
+    return (size_t)(h ^ (h >> 29));
+}
+
 static size_t hash_string(const char *s)
 {
-    size_t h = 14695981039346656037u & SIZE_MAX;
+    uint64_t h = 14695981039346656037u;
     for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (1099511628211u & SIZE_MAX);
-    return h;
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return mix_hash(h);
 }
 
 void strmap_init(StrMap *map, Arena *arena)
@@ -292,45 +411,90 @@ void strmap_init(StrMap *map, Arena *arena)
     map->arena = arena;
     map->cap = 64;
     map->used = 0;
-    map->keys = arena_alloc(arena, map->cap * sizeof *map->keys);
-    map->values = arena_alloc(arena, map->cap * sizeof *map->values);
+    map->slots = arena_alloc(arena, map->cap * sizeof *map->slots);
 }
 
-static size_t strmap_slot(const char *const *keys, size_t cap, const char *key)
+/* The slot holding KEY (of HASH), or the empty one where it would go. */
+static StrMapSlot *strmap_slot(const StrMap *map, const char *key, uint32_t hash)
 {
-    size_t i = hash_string(key) & (cap - 1);
-    while (keys[i] && strcmp(keys[i], key) != 0)
-        i = (i + 1) & (cap - 1);
-    return i;
+    size_t mask = map->cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        StrMapSlot *slot = &map->slots[i];
+        if (!slot->key || (slot->hash == hash && strcmp(slot->key, key) == 0))
+            return slot;
+    }
 }
 
 int *strmap_find(const StrMap *map, const char *key)
 {
-    size_t i = strmap_slot(map->keys, map->cap, key);
-    return map->keys[i] ? &map->values[i] : NULL;
+    StrMapSlot *slot = strmap_slot(map, key, (uint32_t)hash_string(key));
+    return slot->key ? &slot->value : NULL;
+}
+
+/* Grows the table to CAP slots; the old one, once big, goes back to malloc. */
+static void strmap_grow(StrMap *map, size_t cap)
+{
+    StrMap grown = *map;
+    grown.cap = cap;
+    grown.slots = arena_alloc(map->arena, grown.cap * sizeof *grown.slots);
+    for (size_t i = 0; i < map->cap; i++)
+        if (map->slots[i].key)
+            *strmap_slot(&grown, map->slots[i].key, map->slots[i].hash) = map->slots[i];
+    arena_drop(map->arena, map->slots, map->cap * sizeof *map->slots);
+    *map = grown;
+}
+
+/* The slot for KEY, made (with no value yet) when absent: *ADDED says so. */
+static StrMapSlot *strmap_claim(StrMap *map, const char *key, bool *added)
+{
+    /* Filled up to 3/4: the hashes in the slots keep probes cheap. */
+    if ((map->used + 1) * 4 > map->cap * 3)
+        strmap_grow(map, map->cap * 2);
+    uint32_t hash = (uint32_t)hash_string(key);
+    StrMapSlot *slot = strmap_slot(map, key, hash);
+    *added = !slot->key;
+    if (*added) {
+        slot->key = key;
+        slot->hash = hash;
+        map->used++;
+    }
+    return slot;
+}
+
+void strmap_prefetch(const StrMap *map, const char *a, const char *b, const char *c)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const char *part[] = { a, b, c }, **p = part; p < part + 3; p++)
+        for (const char *s = *p; *s; s++)
+            h = (h ^ (unsigned char)*s) * 1099511628211u;
+    uint32_t hash = (uint32_t)mix_hash(h);
+#ifdef __GNUC__
+    __builtin_prefetch(&map->slots[hash & (map->cap - 1)], 1);
+#else
+    (void)hash;
+#endif
+}
+
+void strmap_reserve(StrMap *map, size_t n)
+{
+    size_t cap = map->cap;
+    while ((n + 1) * 4 > cap * 3)
+        cap *= 2;
+    if (cap > map->cap)
+        strmap_grow(map, cap);
 }
 
 void strmap_put(StrMap *map, const char *key, int value)
 {
-    if ((map->used + 1) * 2 > map->cap) {
-        size_t cap = map->cap * 2;
-        const char **keys = arena_alloc(map->arena, cap * sizeof *keys);
-        int *values = arena_alloc(map->arena, cap * sizeof *values);
-        for (size_t i = 0; i < map->cap; i++) {
-            if (!map->keys[i])
-                continue;
-            size_t j = strmap_slot(keys, cap, map->keys[i]);
-            keys[j] = map->keys[i];
-            values[j] = map->values[i];
-        }
-        map->keys = keys;
-        map->values = values;
-        map->cap = cap;
-    }
-    size_t i = strmap_slot(map->keys, map->cap, key);
-    if (!map->keys[i]) {
-        map->keys[i] = key;
-        map->used++;
-    }
-    map->values[i] = value;
+    bool added;
+    strmap_claim(map, key, &added)->value = value;
+}
+
+bool strmap_add(StrMap *map, const char *key, int value)
+{
+    bool added;
+    StrMapSlot *slot = strmap_claim(map, key, &added);
+    if (added)
+        slot->value = value;
+    return added;
 }

@@ -7,11 +7,26 @@
 
 #include "gradc.h"
 
+enum { STARTS = 1 << 16 };
+
 struct CNames {
     Arena *arena;
     StrMap taken;
     StrMap next_suffix;   /* per base name: the number to try next */
+    StrMap words;         /* both lists below: one probe, not two bsearches,
+                             for each of a big model's 10^7 names */
+    unsigned char starts[STARTS / 8]; /* bit start_key(w) set for every word
+                             w: most names (t1, d_t1, ...) then need no probe */
 };
+
+/* A hash of NAME's first three bytes (fewer in a shorter name). */
+static size_t start_key(const char *name)
+{
+    size_t key = 0;
+    for (int i = 0; i < 3 && name[i]; i++)
+        key = key * 257 + (unsigned char)name[i];
+    return key % STARTS;
+}
 
 /* What a C name must never be, in two lists: the hand-kept keywords and
  * library names, and the macros generated from the C library's headers
@@ -40,8 +55,14 @@ static int compare_word(const void *key, const void *word)
     return strcmp(key, *(const char *const *)word);
 }
 
-static bool is_reserved_word(const char *name)
+/* Is NAME in the lists: in NAMES's table, or without one by bsearch. */
+static bool is_reserved_word(const CNames *names, const char *name)
 {
+    if (names) {
+        size_t start = start_key(name);
+        return (names->starts[start / 8] >> (start % 8) & 1) &&
+               strmap_find(&names->words, name) != NULL;
+    }
     for (size_t i = 0; i < NLISTS; i++)
         if (bsearch(name, word_lists[i].words, word_lists[i].n, sizeof *word_lists[i].words,
                     compare_word))
@@ -68,6 +89,8 @@ static bool ends_with(const char *s, const char *suffix)
  * platform, or a later version of this one, defines. */
 static bool is_library_macro(const char *name)
 {
+    if (name[0] < 'A' || name[0] > 'Z')   /* every family is in capitals */
+        return false;
     static const char *const prefixes[] = {
         "E", "FE_", "LC_", "SIG", "SIG_", "DBL_", "FLT_", "LDBL_", "FP_", "M_",
     };
@@ -88,6 +111,8 @@ static bool is_library_macro(const char *name)
  * includes the header, its own or another model's. */
 static bool has_own_prefix(const char *name)
 {
+    if (name[0] != 'g' && name[0] != 'G')
+        return false;
     static const char *const prefixes[] = { "gradrt_", "GRADRT_", "GRADC_" };
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
@@ -99,7 +124,7 @@ static bool has_own_prefix(const char *name)
 static bool is_reserved(const char *name)
 {
     return name[0] == '_' || strstr(name, "__") || has_own_prefix(name) ||
-           is_reserved_word(name) || is_library_macro(name);
+           is_reserved_word(NULL, name) || is_library_macro(name);
 }
 
 bool cnames_is_safe(const char *name)
@@ -118,12 +143,29 @@ CNames *cnames_new(Arena *arena)
     names->arena = arena;
     strmap_init(&names->taken, arena);
     strmap_init(&names->next_suffix, arena);
+    strmap_init(&names->words, arena);
+    for (size_t l = 0; l < NLISTS; l++)
+        for (size_t i = 0; i < word_lists[l].n; i++) {
+            size_t start = start_key(word_lists[l].words[i]);
+            names->starts[start / 8] |= (unsigned char)(1u << (start % 8));
+            strmap_put(&names->words, word_lists[l].words[i], 1);
+        }
     return names;
 }
 
 void cnames_reserve(CNames *names, const char *name)
 {
     strmap_put(&names->taken, name, 1);
+}
+
+void cnames_expect(CNames *names, size_t n)
+{
+    strmap_reserve(&names->taken, n);
+}
+
+void cnames_prefetch(const CNames *names, const char *a, const char *b, const char *c)
+{
+    strmap_prefetch(&names->taken, a, b, c);
 }
 
 /* NAME, which has no "__" and does not start with '_' or a digit, made
@@ -133,44 +175,51 @@ void cnames_reserve(CNames *names, const char *name)
  * is none, since a library may define both FOO and FOO_.  Applied again
  * after a number is appended, since "gradrt" + "_2" or "M_PI_" + "2" is
  * reserved again. */
-static const char *unreserve(Arena *arena, const char *name)
+static const char *unreserve(CNames *names, const char *name)
 {
     if (has_own_prefix(name) || is_library_macro(name))
-        name = arena_printf(arena, "v_%s", name);
-    while (is_reserved_word(name))
-        name = arena_printf(arena, "%s%s", name, name[strlen(name) - 1] == '_' ? "v" : "_");
+        name = arena_printf(names->arena, "v_%s", name);
+    while (is_reserved_word(names, name))
+        name = arena_printf(names->arena, "%s%s", name,
+                            name[strlen(name) - 1] == '_' ? "v" : "_");
     return name;
 }
 
 const char *cnames_claim(CNames *names, const char *preferred)
 {
-    /* Drop leading underscores and squeeze runs of them: "__x__y" -> "x_y". */
-    Buf base;
-    buf_init(&base, names->arena);
+    /* Drop leading underscores and squeeze runs of them: "__x__y" -> "x_y".
+     * Made in place of its own copy, with room for a 'v' in front: most
+     * names are claimed as they come, and a claim is made per value. */
+    char *name = arena_alloc(names->arena, strlen(preferred) + 2);
+    size_t len = 0;
     for (const char *s = preferred; *s; s++)
-        if (*s != '_' || (base.len > 0 && base.data[base.len - 1] != '_'))
-            buf_putc(&base, *s);
-    const char *name = base.data;
+        if (*s != '_' || (len > 0 && name[len - 1] != '_'))
+            name[len++] = *s;
+    name[len] = '\0';
     /* "_" alone, or "_2" with its underscore gone, needs a letter first. */
-    if (base.len == 0 || (name[0] >= '0' && name[0] <= '9'))
-        name = arena_printf(names->arena, "v%s", name);
-    const char *candidate = unreserve(names->arena, name);
-    bool trailing = name[strlen(name) - 1] == '_';
-    if (strmap_find(&names->taken, candidate)) {
+    if (len == 0 || (name[0] >= '0' && name[0] <= '9')) {
+        memmove(name + 1, name, len + 1);
+        name[0] = 'v';
+        len++;
+    }
+    const char *candidate = unreserve(names, name);
+    bool trailing = name[len - 1] == '_';
+    if (!strmap_add(&names->taken, candidate, 1)) {
         /* Numbers tried for NAME before are taken for good: start after
          * them, or many values of one name would cost the square of their
          * number. */
         int *next = strmap_find(&names->next_suffix, name);
         int n = next ? *next : 2;
         do
-            candidate = unreserve(names->arena, arena_printf(names->arena, "%s%s%d", name,
-                                                             trailing ? "" : "_", n++));
-        while (strmap_find(&names->taken, candidate));
+            candidate = unreserve(names, arena_printf(names->arena, "%s%s%d", name,
+                                                      trailing ? "" : "_", n++));
+        while (!strmap_add(&names->taken, candidate, 1));
         strmap_put(&names->next_suffix, name, n);
     }
-    if (is_reserved(candidate))
+    /* unreserve() left no reserved word: the rest is checked again. */
+    if (candidate[0] == '_' || strstr(candidate, "__") || has_own_prefix(candidate) ||
+        is_library_macro(candidate))
         die("internal error: C name '%s' for '%s' is reserved", candidate, preferred);
-    strmap_put(&names->taken, candidate, 1);
     return candidate;
 }
 

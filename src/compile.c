@@ -2,6 +2,9 @@
  * which.  The driver, the unit tests, the fuzzer and gradcheck all run it
  * and differ only in where the source comes from and where they stop. */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "config.h"
 #include "gradc.h"
@@ -25,7 +28,18 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
     c->text = text;
     c->len = len;
     c->diag_out = diag_out;
+    c->ast_arena = arena_new_child(arena);
     graph_init(&c->graph, arena);
+}
+
+/* glibc keeps memory freed in the middle of its heap, where the Ast's
+ * blocks were, and serves only small requests from it: the emitter's big
+ * tables would come on top of it. */
+static void release_free_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 static int run_stage(Compilation *c, Stage stage)
@@ -39,11 +53,21 @@ static int run_stage(Compilation *c, Stage stage)
         diag_init(&c->diag, &c->src, c->diag_out);
         return 0;
     case STAGE_PARSE:
-        return parse(&c->src, c->arena, &c->diag, &c->ast);
+        return parse(&c->src, c->ast_arena, &c->diag, &c->ast);
     case STAGE_CHECK:
-        return check(&c->ast, &c->diag, c->arena);
-    case STAGE_GRAPH:
-        return graph_build(&c->graph, &c->ast, &c->diag);
+        return check(&c->ast, &c->diag, c->ast_arena);
+    case STAGE_GRAPH: {
+        int errors = graph_build(&c->graph, &c->ast, &c->diag);
+        /* Nothing after the graph reads the Ast: for a big model it is
+         * the biggest thing in memory (10^7 expressions: 1.5 GB). */
+        if (!errors) {
+            arena_free(c->ast_arena);
+            c->ast_arena = NULL;
+            memset(&c->ast, 0, sizeof c->ast);
+            release_free_memory();
+        }
+        return errors;
+    }
     case STAGE_DIFF:
         return diff(&c->graph, &c->prog, c->arena);
     }

@@ -127,6 +127,9 @@ int diff(const Graph *g, AdjointProgram *prog, Arena *arena)
     for (size_t i = 0; i < n; i++)
         if (op_info[g->nodes[i].op].kind == OPK_LEAF)
             prog->on_tape[i] = false;
+    /* Scratch, as big as the model: not kept through emission. */
+    arena_drop(arena, all, cap * sizeof *all);
+    arena_drop(arena, ncontrib, (n + 1) * sizeof *ncontrib);
     return 0;
 }
 

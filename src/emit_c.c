@@ -56,19 +56,20 @@ typedef struct Parts {
     int *part_of;        /* per position: node (forward) or step (backward) */
 } Parts;
 
-/* What the emitter decides for each node. */
+/* What the emitter decides for each node (the small fields first: 48
+ * bytes, not 56, times the nodes). */
 typedef struct NodeC {
     Storage storage;
-    const char *name;        /* local, member, parameter or literal */
     int output;              /* ST_OUTPUT: the output it is */
-    const char *adj_name;    /* its own adjoint variable, if it has one */
-    const char *deriv_name;  /* the tape member of its stored derivative */
     int nsteps_to;           /* adjoint statements writing it */
     int product;             /* a '+' whose product operand it computes in
                                 place (plan_fusion), else -1 */
     int group_end;           /* the first node of a loop group: the node
                                 after its last (plan_groups), else 0 */
     bool loop_scalar;        /* a group's local that lives in one iteration */
+    const char *name;        /* local, member, parameter or literal */
+    const char *adj_name;    /* its own adjoint variable, if it has one */
+    const char *deriv_name;  /* the tape member of its stored derivative */
 } NodeC;
 
 typedef struct Emitter {
@@ -76,7 +77,7 @@ typedef struct Emitter {
     const AdjointProgram *prog;
     const EmitOptions *opts;
     const RealType *real;    /* the type of every number */
-    Arena *keep;             /* names, tables and the function bodies */
+    Arena *keep;             /* names, tables and the body being written */
     Arena *arena;            /* scratch text, reset after every statement */
     CNames *idents;          /* parameters, locals, functions */
     CNames *members;         /* tape struct members */
@@ -108,7 +109,6 @@ typedef struct Emitter {
     const char *declare;     /* its type, when its '=' also declares it */
     int comment_stmt;        /* statement of the last comment written */
     bool *quoted;            /* per statement: quoted in full in this body */
-    const char **stmt_texts; /* per statement, once made */
 } Emitter;
 
 /* ---- small helpers ---- */
@@ -146,47 +146,70 @@ static const char *fmt(Emitter *e, const char *f, ...)
     return s;
 }
 
-/* The source text of statement STMT on one line, safe inside a comment;
- * made once per statement, it is asked for by every node the statement
- * built. */
-static const char *stmt_text(Emitter *e, int stmt)
+static bool is_blank(char c)
 {
-    if (e->stmt_texts[stmt])
-        return e->stmt_texts[stmt];
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Appends the source text of statement STMT to OUT on one line, safe
+ * inside a comment, as "line N: TEXT", of which at most LIMIT bytes.
+ * Written straight from the source each time: a statement is quoted once
+ * or twice per function, and copies kept of 10^6 of them cost more. */
+static void put_stmt_text(const Emitter *e, Buf *out, int stmt, size_t limit)
+{
     const SourceStmt *s = &e->g->stmts[stmt];
     const char *text = s->text;
-    Buf buf;
-    buf_init(&buf, e->keep);
-    bool space = false;
-    for (size_t i = 0; i < s->len; i++) {
-        char c = text[i];
-        if (c == '#') {
+    char head[40];
+    int n = snprintf(head, sizeof head, "line %zu: ", s->line);
+    size_t written = (size_t)n < limit ? (size_t)n : limit;
+    buf_putn(out, head, written);
+    bool space = false, any = false;
+    for (size_t i = 0; i < s->len && written < limit;) {
+        if (text[i] == '#') {
             while (i < s->len && text[i] != '\n')
                 i++;
             space = true;
             continue;
         }
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        if (is_blank(text[i])) {
+            i++;
             space = true;
             continue;
         }
-        if (space && buf.len > 0)
-            buf_putc(&buf, ' ');
+        /* Neither can occur in valid code, but a comment must not end
+         * early: a '/' right after a '*' gets a space. */
+        bool gap = (space && any) || (text[i] == '/' && any && !space && text[i - 1] == '*');
         space = false;
-        /* Neither can occur in valid code, but a comment must not end early. */
-        if (c == '/' && buf.len > 0 && buf.data[buf.len - 1] == '*')
-            buf_putc(&buf, ' ');
-        buf_putc(&buf, c);
+        if (gap) {
+            buf_putc(out, ' ');
+            if (++written == limit)
+                break;
+        }
+        /* A run of bytes copied as they are, no further than the limit:
+         * a statement of 10^6 operators may have no blank. */
+        size_t j = i + 1, room = limit - written;
+        while (j < s->len && j - i < room && !is_blank(text[j]) && text[j] != '#' &&
+               !(text[j] == '/' && text[j - 1] == '*'))
+            j++;
+        buf_putn(out, text + i, j - i);
+        written += j - i;
+        any = true;
+        i = j;
     }
-    return e->stmt_texts[stmt] = arena_printf(e->keep, "line %zu: %s", s->line, buf.data);
 }
 
-/* stmt_text cut to 72 characters, for comments that may be many: the
- * length is measured only as far as the cut. */
+/* The text cut to 72 characters, for comments that may be many: the
+ * statement is read only as far as the cut. */
 static const char *stmt_brief(Emitter *e, int stmt)
 {
-    const char *text = stmt_text(e, stmt);
-    return strnlen(text, 73) > 72 ? fmt(e, "%.69s...", text) : text;
+    Buf brief;
+    buf_init(&brief, e->arena);
+    put_stmt_text(e, &brief, stmt, 73);
+    if (brief.len > 72) {
+        brief.len = 69;
+        buf_puts(&brief, "...");
+    }
+    return brief.data;
 }
 
 static void comment_stmt(Emitter *e, int stmt)
@@ -197,9 +220,13 @@ static void comment_stmt(Emitter *e, int stmt)
     /* A statement comes back after another when a later output copies one
      * of its inner values; quoted in full every time, a long one would
      * make the code grow with the square of the model. */
-    const char *text = e->quoted[stmt] ? stmt_brief(e, stmt) : stmt_text(e, stmt);
+    buf_puts(e->body, "    /* ");
+    if (e->quoted[stmt])
+        buf_puts(e->body, stmt_brief(e, stmt));
+    else
+        put_stmt_text(e, e->body, stmt, SIZE_MAX);
     e->quoted[stmt] = true;
-    buf_printf(e->body, "    /* %s */\n", text);
+    buf_puts(e->body, " */\n");
 }
 
 /* Parameter slots, to (void) the unused: arguments, outputs, seeds,
@@ -515,6 +542,14 @@ static Loop loop(const char *var, long extent)
     return l;
 }
 
+/* DEPTH levels of indentation, four spaces each. */
+static void put_indent(Buf *out, int depth)
+{
+    static const char spaces[] = "                                ";
+    for (int n = depth * 4; n > 0; n -= (int)sizeof spaces - 1)
+        buf_putn(out, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
+}
+
 /* Writes LOOPS around BODY (lines of C) into OUT, DEPTH levels in; braces
  * go around the innermost body when it has several lines, or around a
  * loopless body with declarations (SCOPE). */
@@ -548,7 +583,9 @@ static void write_nest(Buf *out, int depth, const Loop *loops, int nloops,
     for (const char *line = body; *line;) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        buf_printf(out, "%*s%.*s\n", depth * 4, "", (int)len, line);
+        put_indent(out, depth);
+        buf_putn(out, line, len);
+        buf_putc(out, '\n');
         line += len + (nl != NULL);
     }
     if ((active > 0 && multi) || block)
@@ -773,12 +810,47 @@ static void name_parameters(Emitter *e)
     e->acc = cnames_claim(e->idents, "acc");
 }
 
+enum { PREFETCH_AHEAD = 8 };
+
+/* Hints the names that name_values will claim for node J. */
+static void prefetch_value_names(const Emitter *e, size_t j, int *temps)
+{
+    const Node *node = &e->g->nodes[j];
+    char number[24] = "";
+    const char *pref = node->name ? node->name : "";
+    if (!node->name && (node->flags & NODE_USEFUL) && node->op != OP_CONST)
+        snprintf(number, sizeof number, "%d", ++*temps);
+    const char *t = *number ? "t" : "";
+    if (e->nodes[j].storage == ST_LOCAL)
+        cnames_prefetch(e->idents, t, *number ? number : pref, "");
+    else if (e->nodes[j].storage == ST_TAPE)
+        cnames_prefetch(e->members, t, *number ? number : pref, "");
+    if (e->prog->tape_deriv[j])
+        cnames_prefetch(e->members, t, *number ? number : pref, "_deriv");
+}
+
 /* The name of every stored value and of every adjoint variable. */
 static void name_values(Emitter *e)
 {
     const Graph *g = e->g;
     int temps = 0;
+    /* The tables sized once for the names below: growing them would move
+     * each of 10^7 names again. */
+    size_t locals = 0, members = 0;
     for (size_t i = 0; i < g->nnodes; i++) {
+        locals += e->nodes[i].storage == ST_LOCAL;
+        locals += e->prog->adj_node[i] == (int)i && e->prog->adj_seed[i] < 0;
+        members += e->nodes[i].storage == ST_TAPE;
+        members += e->prog->tape_deriv[i];
+    }
+    cnames_expect(e->idents, locals);
+    cnames_expect(e->members, members);
+    /* The names a few nodes ahead are hinted to the tables (a lookup in
+     * them is a cache miss each), numbering the temporaries as below. */
+    int temps_ahead = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        if (i + PREFETCH_AHEAD < g->nnodes)
+            prefetch_value_names(e, i + PREFETCH_AHEAD, &temps_ahead);
         const Node *node = &g->nodes[i];
         NodeC *c = &e->nodes[i];
         const char *pref = node->name;
@@ -798,8 +870,13 @@ static void name_values(Emitter *e)
         }
         if (e->prog->tape_deriv[i])
             c->deriv_name = cnames_claim(e->members, fmt(e, "%s_deriv", pref));
+        arena_reset(e->arena);
     }
     for (size_t i = 0; i < g->nnodes; i++) {
+        size_t j = i + PREFETCH_AHEAD;
+        if (j < g->nnodes && e->prog->adj_node[j] == (int)j && e->prog->adj_seed[j] < 0 &&
+            g->nodes[j].op != OP_INPUT)
+            cnames_prefetch(e->idents, "d_", e->nodes[j].name, "");
         const Node *node = &g->nodes[i];
         if (e->prog->adj_node[i] != (int)i || e->prog->adj_seed[i] >= 0)
             continue;
@@ -807,6 +884,7 @@ static void name_values(Emitter *e)
             e->nodes[i].adj_name = e->grad_name[node->param];
         else
             e->nodes[i].adj_name = cnames_claim(e->idents, fmt(e, "d_%s", e->nodes[i].name));
+        arena_reset(e->arena);
     }
 }
 
@@ -1320,7 +1398,8 @@ static void begin_body(Emitter *e, Buf *body, Fn fn, int part)
      * a statement of 10^6 operators spans 4000 parts. */
     if (part == 0)
         e->quoted = arena_alloc(e->keep, (e->g->nstmts + 1) * sizeof *e->quoted);
-    buf_init(body, e->keep);
+    /* One buffer for every part: a body is written out when it ends. */
+    body->len = 0;
     e->body = body;
     e->comment_stmt = -1;
 }
@@ -1387,7 +1466,9 @@ static void emit_caller(Emitter *e, Buf *out, Fn fn)
 
 static void emit_line(Emitter *e, const char *text)
 {
-    buf_printf(e->body, "    %s\n", text);
+    put_indent(e->body, 1);
+    buf_puts(e->body, text);
+    buf_putc(e->body, '\n');
 }
 
 /* A pointer to element AT of the work area. */
@@ -2025,8 +2106,9 @@ static void emit_forward(Emitter *e, Buf *out)
         first_output[g->outputs[k].node] = (int)k;
     }
     const Parts *parts = &e->parts[FN_FORWARD];
+    Buf body;
+    buf_init(&body, e->keep);
     for (int p = 0; p < parts->n; p++) {
-        Buf body;
         begin_body(e, &body, FN_FORWARD, p);
         for (int i = parts->start[p]; i < parts->start[p + 1]; i++) {
             if (e->nodes[i].group_end) {
@@ -2181,8 +2263,9 @@ static void emit_backward(Emitter *e, Buf *out)
     int *list = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *list);
     int *seen = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *seen);
     int *written = arena_alloc(e->keep, (g->nnodes + 1) * sizeof *written);
+    Buf body;
+    buf_init(&body, e->keep);
     for (int p = 0; p < parts->n; p++) {
-        Buf body;
         begin_body(e, &body, FN_BACKWARD, p);
         int n = crossing_in_part(e, p, list, seen, written);
         load_crossing(e, p, list, n, written);
@@ -2254,6 +2337,7 @@ static void emit_tape_struct(Emitter *e, Buf *h)
             buf_printf(h, " /* %s' at %s */\n", op_info[n->op].name, stmt_brief(e, n->stmt));
         }
         any |= e->nodes[i].storage == ST_TAPE || e->nodes[i].deriv_name;
+        arena_reset(e->arena);
     }
     if (e->work_size)
         buf_printf(h, "    %s %s[%ld]; /* scratch: temporaries of both passes */\n",
@@ -2333,9 +2417,8 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
     e.prog = prog;
     e.opts = opts;
     e.real = opts->real;
-    e.keep = c_file->arena;
+    e.keep = arena_new();
     e.arena = arena_new();
-    e.stmt_texts = arena_alloc(e.keep, (graph->nstmts + 1) * sizeof *e.stmt_texts);
     plan_storage(&e);
     plan_fusion(&e);
     plan_forward_parts(&e);
@@ -2361,4 +2444,5 @@ void emit_c(const Graph *graph, const AdjointProgram *prog, const EmitOptions *o
         emit_grad(&e, c_file);
     }
     arena_free(e.arena);
+    arena_free(e.keep);
 }

@@ -23,16 +23,23 @@
 typedef struct Arena Arena;
 
 Arena *arena_new(void);
+/* An arena that arena_free(PARENT) frees too, unless it was freed first:
+ * for what a compilation can drop half way. */
+Arena *arena_new_child(Arena *parent);
 void arena_free(Arena *arena);
 /* Free everything allocated so far; the arena stays usable. */
 void arena_reset(Arena *arena);
 void *arena_alloc(Arena *arena, size_t size); /* zeroed */
+/* Gives back P, of SIZE bytes from arena_alloc, when it has a block of its
+ * own (a big one: a table that has grown); a small one stays till the end. */
+void arena_drop(Arena *arena, void *p, size_t size);
 char *arena_strndup(Arena *arena, const char *s, size_t len);
 char *arena_strdup(Arena *arena, const char *s);
 char *arena_printf(Arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(Arena *arena, const char *fmt, va_list ap);
-/* Grow *items (of *cap elements of elem_size) to hold at least need. */
+/* Grow *items (of *cap elements of elem_size) to hold at least need; the
+ * room past the old *cap elements is not necessarily zeroed. */
 void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
                    size_t elem_size);
 #define VEC_PUSH(arena, items, len, cap, value)                              \
@@ -41,14 +48,24 @@ void arena_reserve(Arena *arena, void *items, size_t *cap, size_t need,
         (items)[(len)++] = (value);                                          \
     } while (0)
 
-/* A growable text buffer in the arena, for emission. */
+/* A growable text buffer in the arena, for emission; or, once given a
+ * file, a buffer of fixed size in front of it, so that text of any length
+ * takes bounded memory (the reader of such a Buf sees only what is not
+ * yet written). */
 typedef struct Buf {
     Arena *arena;
     char *data;
     size_t len, cap;
+    int fd;               /* the file the text goes to, or -1 */
+    int error;            /* errno of the first failed write to fd, or 0 */
 } Buf;
 
 void buf_init(Buf *buf, Arena *arena);
+/* BUF writes its text to FD as it fills (and buf_flush). */
+void buf_init_file(Buf *buf, Arena *arena, int fd);
+/* Writes what BUF holds to its file; false (buf->error set) when some
+ * write failed, now or before. */
+bool buf_flush(Buf *buf);
 void buf_putc(Buf *buf, char c);
 void buf_putn(Buf *buf, const char *s, size_t n);
 void buf_puts(Buf *buf, const char *s);
@@ -56,11 +73,18 @@ void buf_printf(Buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(Buf *buf, const char *fmt, va_list ap);
 
-/* A string -> int map in the arena (open addressing). */
+/* A string -> int map in the arena (open addressing).  Each slot keeps
+ * its key's hash, so that a probe compares strings only when the hashes
+ * agree: a map of 10^7 names is then one cache miss per lookup. */
+typedef struct StrMapSlot {
+    const char *key;      /* NULL: empty */
+    uint32_t hash;
+    int value;
+} StrMapSlot;
+
 typedef struct StrMap {
     Arena *arena;
-    const char **keys;
-    int *values;
+    StrMapSlot *slots;
     size_t cap, used;
 } StrMap;
 
@@ -68,6 +92,14 @@ void strmap_init(StrMap *map, Arena *arena);
 /* The value stored for KEY, or NULL. */
 int *strmap_find(const StrMap *map, const char *key);
 void strmap_put(StrMap *map, const char *key, int value);
+/* Stores VALUE for KEY and returns true, unless KEY is there already. */
+bool strmap_add(StrMap *map, const char *key, int value);
+/* Room for N keys in all without growing again: growth moves every key. */
+void strmap_reserve(StrMap *map, size_t n);
+/* A hint: the key A B C (concatenated) will be looked up soon.  A lookup
+ * in a table of 10^7 keys is a cache miss; hinted early enough, it waits
+ * for nothing. */
+void strmap_prefetch(const StrMap *map, const char *a, const char *b, const char *c);
 
 /* Internal compiler errors: a bug in gradc, never a user error. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -80,9 +112,11 @@ const char *path_base(const char *path);
 
 /* ---- source.c: the input text and its line map ------------------------ */
 
-/* A byte range [off, end) of the source; lines and columns are derived. */
+/* A byte range [off, end) of the source; lines and columns are derived.
+ * 32 bits hold any offset of a source gradc reads (GRADC_MAX_SOURCE_BYTES)
+ * and halve the two spans of each of a big model's 10^7 expressions. */
 typedef struct Span {
-    size_t off, end;
+    uint32_t off, end;
 } Span;
 
 typedef struct Source {
@@ -240,20 +274,22 @@ typedef enum ExprKind {
     EXPR_CALL,    /* name is the function; op is set by check */
 } ExprKind;
 
+/* The ints together, then the rest: no padding, for there are ten per
+ * statement of a scalar chain. */
 typedef struct Expr {
     ExprKind kind;
     int id;              /* creation index: operands always come first */
+    Op op;
+    int nargs;
     Span span;           /* the whole expression */
     Span op_span;        /* the operator or function name */
-    Op op;
     const char *name;    /* EXPR_NAME, EXPR_CALL */
     double num;          /* EXPR_NUM */
     struct Expr **args;
-    int nargs;
     /* set by check.c */
-    Shape shape;
     int def;             /* EXPR_NAME: index of the statement defining it */
     int axis;            /* sum, mean: the axis reduced, -1 for all */
+    Shape shape;
 } Expr;
 
 typedef enum StmtKind {
@@ -306,18 +342,19 @@ typedef enum NodeFlag {
     NODE_USEFUL = 1u << 2,   /* reaches an output */
 } NodeFlag;
 
+/* The ints first, then the 8-byte fields: no padding, 72 bytes. */
 typedef struct Node {
     Op op;
     int args[2];          /* operand node ids, always smaller than this id */
-    double value;         /* OP_CONST */
     int param;            /* OP_INPUT, OP_DATA: index in Graph.params */
     int axis;             /* OP_SUM, OP_MEAN: the axis reduced, -1 for all */
     unsigned transposed;  /* OP_MATMUL: bit k set when operand k, a matrix,
                              is read transposed (a transpose() folded in) */
-    Shape shape;
     unsigned flags;
-    const char *name;     /* the first statement that names this value */
     int stmt;             /* the statement that first built this node */
+    double value;         /* OP_CONST */
+    Shape shape;
+    const char *name;     /* the first statement that names this value */
 } Node;
 
 typedef struct Param {
@@ -349,8 +386,12 @@ typedef struct Graph {
     size_t noutputs, cap_outputs;
     SourceStmt *stmts;    /* every statement; Node.stmt indexes it */
     size_t nstmts;
-    /* the hash-consing table: node ids + 1, 0 for empty */
-    int *table;
+    /* the hash-consing table: node ids + 1, 0 for empty, with the hash of
+     * each node, so that probes and rehashing do not read the nodes */
+    struct GraphSlot {
+        int id;
+        uint32_t hash;
+    } *table;
     size_t table_cap, table_used;
     Arena *arena;
 } Graph;
@@ -414,6 +455,10 @@ typedef struct CNames CNames;
 CNames *cnames_new(Arena *arena);
 /* Mark NAME as taken exactly as spelled. */
 void cnames_reserve(CNames *names, const char *name);
+/* About N names will be claimed in all (to size the table once). */
+void cnames_expect(CNames *names, size_t n);
+/* A hint: the name A B C (concatenated) will be claimed soon. */
+void cnames_prefetch(const CNames *names, const char *a, const char *b, const char *c);
 /* A fresh identifier close to PREFERRED: valid C and C++, no keyword, no
  * reserved spelling, not a name the generated code calls, not yet taken. */
 const char *cnames_claim(CNames *names, const char *preferred);
@@ -487,7 +532,8 @@ typedef struct Compilation {
     FILE *diag_out;
     Source src;
     Diag diag;
-    Ast ast;
+    Arena *ast_arena;    /* the Ast's, freed once the graph is built */
+    Ast ast;             /* empty from then on */
     Graph graph;
     AdjointProgram prog;
     int stages_done;     /* how many have run without error */
@@ -506,6 +552,23 @@ void compilation_init(Compilation *c, Arena *arena, const char *path,
 int compile_until(Compilation *c, Stage last);
 
 /* ---- output.c: all-or-nothing file writing ----------------------------- */
+
+/* Files being written: each to a temporary in its directory, through a Buf
+ * (output_buf) that writes as it fills, so that the text never has to be
+ * held whole.  The temporaries are removed by output_abort, by an
+ * output_commit that fails, and on exit() or a fatal signal before commit. */
+typedef struct OutputFiles OutputFiles;
+
+/* Checks every path (what output_write_files would refuse is refused now)
+ * and makes the temporaries; NULL after "gradc: error: ...". */
+OutputFiles *output_begin(const char *const *paths, int nfiles);
+/* The text of file I (as in PATHS) goes here, until commit or abort. */
+Buf *output_buf(OutputFiles *files, int i);
+/* Renames every file into place, or on a failure prints
+ * "gradc: error: ..." and leaves every destination as it was.  Either
+ * way FILES is gone. */
+bool output_commit(OutputFiles *files);
+void output_abort(OutputFiles *files);
 
 /* Write every file to a temporary in its directory, then rename them all
  * into place, a symbolic link written through; on any failure print

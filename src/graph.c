@@ -31,7 +31,7 @@ static uint64_t double_bits(double v)
     return bits;
 }
 
-static size_t node_hash(const Node *n)
+static uint32_t node_hash(const Node *n)
 {
     int a0 = n->args[0], a1 = n->args[1];
     if (commutes(n->op) && a1 < a0) {
@@ -44,7 +44,10 @@ static size_t node_hash(const Node *n)
     h ^= (uint64_t)(unsigned)a1 * 0x165667B19E3779F9u + (h << 6) + (h >> 2);
     h ^= (uint64_t)(unsigned)(n->axis + 1) * 0x27D4EB2F165667C5u;
     h ^= (uint64_t)n->transposed * 0x94D049BB133111EBu;
-    return (size_t)(h ^ (h >> 29));
+    /* The table indexes with the low bits: mix the high ones down. */
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9u;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static bool node_same(const Node *a, const Node *b)
@@ -61,15 +64,16 @@ static bool node_same(const Node *a, const Node *b)
 static void table_grow(Graph *g)
 {
     size_t cap = g->table_cap * 2;
-    int *table = arena_alloc(g->arena, cap * sizeof *table);
+    struct GraphSlot *table = arena_alloc(g->arena, cap * sizeof *table);
     for (size_t i = 0; i < g->table_cap; i++) {
-        if (!g->table[i])
+        if (!g->table[i].id)
             continue;
-        size_t j = node_hash(&g->nodes[g->table[i] - 1]) & (cap - 1);
-        while (table[j])
+        size_t j = g->table[i].hash & (cap - 1);
+        while (table[j].id)
             j = (j + 1) & (cap - 1);
         table[j] = g->table[i];
     }
+    arena_drop(g->arena, g->table, g->table_cap * sizeof *g->table);
     g->table = table;
     g->table_cap = cap;
 }
@@ -85,14 +89,17 @@ static int append(Graph *g, const Node *n)
 /* The existing node equal to N, or a new one. */
 static int intern(Graph *g, const Node *n)
 {
-    if ((g->table_used + 1) * 2 > g->table_cap)
+    /* Filled up to 3/4: the hashes in the slots keep probes cheap. */
+    if ((g->table_used + 1) * 4 > g->table_cap * 3)
         table_grow(g);
-    size_t i = node_hash(n) & (g->table_cap - 1);
-    for (; g->table[i]; i = (i + 1) & (g->table_cap - 1))
-        if (node_same(&g->nodes[g->table[i] - 1], n))
-            return g->table[i] - 1;
+    uint32_t hash = node_hash(n);
+    size_t i = hash & (g->table_cap - 1);
+    for (; g->table[i].id; i = (i + 1) & (g->table_cap - 1))
+        if (g->table[i].hash == hash && node_same(&g->nodes[g->table[i].id - 1], n))
+            return g->table[i].id - 1;
     int id = append(g, n);
-    g->table[i] = id + 1;
+    g->table[i].id = id + 1;
+    g->table[i].hash = hash;
     g->table_used++;
     return id;
 }
@@ -324,8 +331,10 @@ int graph_build(Graph *g, const Ast *ast, Diag *diag)
         text->text = diag->src->text + s->span.off;
         text->len = s->span.end - s->span.off;
         source_locate(diag->src, s->span.off, &text->line, &col);
+        /* The graph outlives the Ast (compile.c frees it). */
+        const char *name = arena_strdup(g->arena, s->name);
         if (s->kind == STMT_INPUT || s->kind == STMT_DATA) {
-            stmt_node[i] = graph_add_param(g, s->name, s->shape,
+            stmt_node[i] = graph_add_param(g, name, s->shape,
                                            s->kind == STMT_INPUT, (int)i);
             continue;
         }
@@ -336,13 +345,16 @@ int graph_build(Graph *g, const Ast *ast, Diag *diag)
         int id = expr_node[s->expr->id];
         stmt_node[i] = id;
         if (!g->nodes[id].name)
-            g->nodes[id].name = s->name;
+            g->nodes[id].name = name;
         if (s->kind == STMT_OUTPUT) {
-            Output out = { s->name, id, (int)i };
+            Output out = { name, id, (int)i };
             VEC_PUSH(g->arena, g->outputs, g->noutputs, g->cap_outputs, out);
             g->nodes[id].flags |= NODE_OUTPUT;
         }
     }
+    /* Scratch, as big as the model: not kept through emission. */
+    arena_drop(g->arena, expr_node, (ast->nexprs + 1) * sizeof *expr_node);
+    arena_drop(g->arena, stmt_node, (ast->nstmts + 1) * sizeof *stmt_node);
     mark_reach(g);
     for (size_t i = 0; i < g->nparams; i++) {
         const Param *p = &g->params[i];

@@ -63,13 +63,12 @@ static int write_outputs(const Options *opt, const Compilation *comp)
     EmitOptions eo = { cnames_model(arena, opt->input), path_base(h_path),
                        path_base(c_path), path_base(opt->input), opt->stack_limit,
                        opt->part_size, opt->real };
-    Buf c_file, h_file;
-    buf_init(&c_file, arena);
-    buf_init(&h_file, arena);
-    emit_c(&comp->graph, &comp->prog, &eo, &c_file, &h_file);
     const char *paths[] = { h_path, c_path };
-    const Buf *contents[] = { &h_file, &c_file };
-    return output_write_files(paths, contents, 2) ? 0 : 1;
+    OutputFiles *files = output_begin(paths, 2);
+    if (!files)
+        return 1;
+    emit_c(&comp->graph, &comp->prog, &eo, output_buf(files, 1), output_buf(files, 0));
+    return output_commit(files) ? 0 : 1;
 }
 
 static bool dumps(const Options *opt, const char *stage)

@@ -8,6 +8,7 @@
 #define _XOPEN_SOURCE 700 /* S_ISVTX, the sticky bit */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -179,40 +180,16 @@ static char *new_temp(Arena *arena, const Dest *d, int *fd)
     return *fd < 0 ? NULL : name;
 }
 
-static bool write_all(int fd, const char *data, size_t len)
+/* Writes what BUF still holds to D's temporary and closes it. */
+static bool finish_temp(Dest *d, Buf *buf, int fd, mode_t mode)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-static bool write_temp(Arena *arena, Dest *d, const Buf *contents, mode_t mode)
-{
-    int fd;
-    char *tmp = new_temp(arena, d, &fd);
-    if (!tmp)
-        return write_error(d->path, strerror(errno));
-    bool ok = write_all(fd, contents->data, contents->len) &&
-              fchmod(fd, mode) == 0;
-    int saved = errno;
+    bool ok = buf_flush(buf) && fchmod(fd, mode) == 0;
+    int saved = buf->error ? buf->error : errno;
     if (close(fd) != 0 && ok) {
         ok = false;
         saved = errno;
     }
-    if (!ok) {
-        unlink(tmp);
-        return write_error(d->path, strerror(saved));
-    }
-    d->tmp = tmp;
-    return true;
+    return ok || write_error(d->path, strerror(saved));
 }
 
 /* In a sticky directory only root and the owner of a file or of the
@@ -341,49 +318,159 @@ static int lock_dirs(const Dest *dests, int n, int *fds)
     }
 }
 
-static bool write_files(Arena *arena, Dest *dests, const Buf *const *contents,
-                        int n)
+struct OutputFiles {
+    Arena *arena;
+    Dest dests[MAX_FILES];
+    Buf bufs[MAX_FILES];
+    int fds[MAX_FILES];
+    int n;
+    mode_t mode;
+    bool watched;         /* the cleanup below is installed */
+};
+
+/* The files being written, for the cleanup on a fatal signal or exit(). */
+static OutputFiles *volatile active;
+
+static void remove_temps(void)
 {
+    OutputFiles *f = active;
+    for (int i = 0; f && i < f->n; i++)
+        if (f->dests[i].tmp)
+            unlink(f->dests[i].tmp);
+}
+
+/* The signals that end a run with temporaries made, the text of a big
+ * model taking seconds to write: they are removed, then the signal does
+ * what it would have done. */
+static const int fatal_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE,
+                                     SIGXCPU, SIGXFSZ };
+enum { NSIGNALS = sizeof fatal_signals / sizeof *fatal_signals };
+static struct sigaction saved_actions[NSIGNALS];
+
+static void on_fatal_signal(int sig)
+{
+    remove_temps();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Installs the cleanup (once for exit(), at each call for signals, but
+ * not for a signal the caller ignores, as nohup does). */
+static void watch(OutputFiles *f)
+{
+    static bool registered;
+    if (!registered && atexit(remove_temps) == 0)
+        registered = true;
+    active = f;
+    f->watched = true;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < NSIGNALS; i++) {
+        sigaction(fatal_signals[i], NULL, &saved_actions[i]);
+        if (saved_actions[i].sa_handler != SIG_IGN)
+            sigaction(fatal_signals[i], &sa, NULL);
+    }
+}
+
+/* Removes what is left of F's temporaries, and F. */
+static void finish(OutputFiles *f)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->fds[i] >= 0)
+            close(f->fds[i]);
+    if (f->watched) {
+        remove_temps();
+        for (int i = 0; i < NSIGNALS; i++)
+            sigaction(fatal_signals[i], &saved_actions[i], NULL);
+        active = NULL;
+    }
+    arena_free(f->arena);
+}
+
+OutputFiles *output_begin(const char *const *paths, int nfiles)
+{
+    if (nfiles > MAX_FILES)
+        UNREACHABLE();
+    OutputFiles *f = calloc(1, sizeof *f);
+    if (!f)
+        die("error: out of memory");
+    f->arena = arena_new();
+    f->n = nfiles;
     mode_t mask = umask(0);
     umask(mask);
-    for (int i = 0; i < n; i++)
-        if (!prepare(arena, &dests[i]))
-            return false;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++)
-            if (same_file(&dests[i], &dests[j])) {
+    f->mode = 0666 & ~mask;
+    for (int i = 0; i < nfiles; i++) {
+        f->dests[i].path = paths[i];
+        f->fds[i] = -1;
+    }
+    bool ok = true;
+    for (int i = 0; ok && i < nfiles; i++)
+        ok = prepare(f->arena, &f->dests[i]);
+    for (int i = 0; ok && i < nfiles; i++)
+        for (int j = 0; ok && j < i; j++)
+            if (same_file(&f->dests[i], &f->dests[j])) {
                 fprintf(stderr, "gradc: error: '%s' and '%s' are the same file\n",
-                        dests[j].path, dests[i].path);
-                return false;
+                        f->dests[j].path, f->dests[i].path);
+                ok = false;
             }
-    for (int i = 0; i < n; i++)
-        if (!write_temp(arena, &dests[i], contents[i], 0666 & ~mask))
-            return false;
-    int fds[MAX_FILES];
-    int nfds = lock_dirs(dests, n, fds);
-    bool ok = commit(arena, dests, n);
-    for (int i = 0; i < n; i++)
-        if (dests[i].backup)
-            unlink(dests[i].backup);
-    while (nfds-- > 0)
-        close(fds[nfds]);
+    if (ok)
+        watch(f);
+    for (int i = 0; ok && i < nfiles; i++) {
+        Dest *d = &f->dests[i];
+        d->tmp = new_temp(f->arena, d, &f->fds[i]);
+        if (!d->tmp)
+            ok = write_error(d->path, strerror(errno));
+        else
+            buf_init_file(&f->bufs[i], f->arena, f->fds[i]);
+    }
+    if (!ok) {
+        output_abort(f);
+        return NULL;
+    }
+    return f;
+}
+
+Buf *output_buf(OutputFiles *f, int i)
+{
+    return &f->bufs[i];
+}
+
+void output_abort(OutputFiles *f)
+{
+    finish(f);
+    free(f);
+}
+
+bool output_commit(OutputFiles *f)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < f->n; i++) {
+        ok = finish_temp(&f->dests[i], &f->bufs[i], f->fds[i], f->mode);
+        f->fds[i] = -1;
+    }
+    if (ok) {
+        int fds[MAX_FILES];
+        int nfds = lock_dirs(f->dests, f->n, fds);
+        ok = commit(f->arena, f->dests, f->n);
+        for (int i = 0; i < f->n; i++)
+            if (f->dests[i].backup)
+                unlink(f->dests[i].backup);
+        while (nfds-- > 0)
+            close(fds[nfds]);
+    }
+    output_abort(f);
     return ok;
 }
 
 bool output_write_files(const char *const *paths, const Buf *const *contents,
                         int nfiles)
 {
-    if (nfiles > MAX_FILES)
-        UNREACHABLE();
-    Arena *arena = arena_new();
-    Dest dests[MAX_FILES];
-    memset(dests, 0, sizeof dests);
+    OutputFiles *f = output_begin(paths, nfiles);
+    if (!f)
+        return false;
     for (int i = 0; i < nfiles; i++)
-        dests[i].path = paths[i];
-    bool ok = write_files(arena, dests, contents, nfiles);
-    for (int i = 0; i < nfiles; i++)
-        if (dests[i].tmp)
-            unlink(dests[i].tmp);
-    arena_free(arena);
-    return ok;
+        buf_putn(output_buf(f, i), contents[i]->data, contents[i]->len);
+    return output_commit(f);
 }

@@ -169,8 +169,8 @@ START_TEST(source_reads_up_to_the_limit)
 END_TEST
 
 /* The whole text diag writes for one error at [OFF, END) of TEXT. */
-static const char *render_error(Arena *arena, const char *text, size_t off,
-                                size_t end)
+static const char *render_error(Arena *arena, const char *text, uint32_t off,
+                                uint32_t end)
 {
     Source src;
     source_from_text(&src, arena, "t.grad", text, strlen(text));

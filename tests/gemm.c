@@ -14,13 +14,18 @@
  * (K + 2) DBL_EPSILON (sum|a||b| + |beta c|), twice that bound, against a
  * reference in long double, whose own error is 2^-11 times smaller.
  *
- * Built with OpenMP, products large enough to be split over threads run
- * on 1, 2 and 3 threads (rows and columns split, evenly and not): each
- * within the tolerance, and all identical bit for bit.
+ * Built with OpenMP (and without --with-blas, whose BLAS takes the large
+ * products), products large enough to be split over threads run on 1, 2
+ * and 3 threads (rows and columns split, evenly and not): each within the
+ * tolerance, and all identical bit for bit.
  *
  * Built with -DGEMM_TEST_FLOAT it is tests/gemmf, the same checks of
  * gradrt_gemmf and the float kernels, with operands rounded to float and
  * FLT_EPSILON in the bound. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -200,7 +205,13 @@ static int check_all(const Case *t)
 
 static const Real betas[] = { 0, 1, -0.5 };
 
-#ifdef _OPENMP
+/* Threads split the runtime's own products; a --with-blas build hands the
+ * large ones to the BLAS and its threads. */
+#if defined(_OPENMP) && !defined(HAVE_CBLAS)
+#define GEMM_TEST_THREADED 1
+#endif
+
+#ifdef GEMM_TEST_THREADED
 /* C after gradrt_gemm on THREADS threads, which the product must be split
  * over. */
 static Real *run_on_threads(const Case *t, int threads)
@@ -288,7 +299,7 @@ int main(void)
             runs += check_all(&t);
             case_free(&t);
         }
-#ifdef _OPENMP
+#ifdef GEMM_TEST_THREADED
     /* Split by rows (the first two) and by columns (the others); with
      * sizes that 2 and 3 threads do not divide into whole panels. */
     static const int split[][3] = {

@@ -78,7 +78,11 @@
  *                       4 FLT_EPSILON times its running error bound (Dual's
  *                       ev and ed: how far an evaluation that rounds every
  *                       operation to float can be from the reference, to
- *                       first order), plus 2 FLT_EPSILON relative.  No
+ *                       first order), plus 2 FLT_EPSILON relative, plus
+ *                       16 FLT_EPSILON times the size of the terms (the
+ *                       backward pass adds contributions in an order of
+ *                       its own, which the forward-mode bound does not
+ *                       follow: z - z sends g and -g to z's adjoint).  No
  *                       finite differences (at float's precision a step of
  *                       1e-6 gives noise), and only the --scale factors
  *                       that keep the points within float's range
@@ -1586,7 +1590,8 @@ static void write_driver(Buf *out, const Model *m, const Plan *plan,
         buf_puts(out, "    .fd_step = 0,   /* --no-fd */\n    .fd_skip = NULL,\n");
     }
     if (opt->single) {
-        buf_puts(out, "    .type = \"float\", .rel = 2 * FLT_EPSILON, .abs_coef = 0, .mag_coef = 0,\n"
+        buf_puts(out, "    .type = \"float\", .rel = 2 * FLT_EPSILON, .abs_coef = 0,\n"
+                      "    .mag_coef = 16 * FLT_EPSILON,\n"
                       "    .tiny = FLT_MIN,\n");
         put_table(out, "the error bounds of float code (4 FLT_EPSILON times the reference's\n"
                        "     * running error bound): outputs", "output_err", "double",

@@ -141,9 +141,9 @@ static void case_free(Case *t)
     free(t->bound);
 }
 
-/* Run one kernel by one path on a copy of C0 and compare. */
-static void case_check(const Case *t, int kernel, GemmPath path,
-                       const GemmBlocks *bk, const char *how)
+/* The arguments of T's product, into a fresh copy of C0 (the caller
+ * frees g->c). */
+static void case_args(const Case *t, Args *g)
 {
     size_t size = (size_t)t->m * (size_t)t->ldc;
     Real *c = malloc((size + 1) * sizeof *c);
@@ -152,8 +152,18 @@ static void case_check(const Case *t, int kernel, GemmPath path,
         exit(99);
     }
     memcpy(c, t->c0, size * sizeof *c);
-    Args g = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
-                   t->b, t->ldb, t->beta, c, t->ldc };
+    Args args = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
+                  t->b, t->ldb, t->beta, c, t->ldc };
+    *g = args;
+}
+
+/* Run one kernel by one path on a copy of C0 and compare. */
+static void case_check(const Case *t, int kernel, GemmPath path,
+                       const GemmBlocks *bk, const char *how)
+{
+    Args g;
+    case_args(t, &g);
+    Real *c = g.c;
     if (kernel < 0)
         GEMM(g.trans_a, g.trans_b, g.m, g.n, g.k, g.a, g.lda, g.b,
                     g.ldb, g.beta, g.c, g.ldc);
@@ -216,15 +226,8 @@ static const Real betas[] = { 0, 1, -0.5 };
  * over. */
 static Real *run_on_threads(const Case *t, int threads)
 {
-    size_t size = (size_t)t->m * (size_t)t->ldc;
-    Real *c = malloc((size + 1) * sizeof *c);
-    if (!c) {
-        perror(PROGRAM);
-        exit(99);
-    }
-    memcpy(c, t->c0, size * sizeof *c);
-    Args g = { t->trans_a, t->trans_b, t->m, t->n, t->k, t->a, t->lda,
-                   t->b, t->ldb, t->beta, c, t->ldc };
+    Args g;
+    case_args(t, &g);
     omp_set_num_threads(threads);
     int used = GEMM_TEST_THREADS(&g);
     if (used != threads) {
@@ -234,7 +237,7 @@ static Real *run_on_threads(const Case *t, int threads)
     }
     GEMM(g.trans_a, g.trans_b, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb,
                 g.beta, g.c, g.ldc);
-    return c;
+    return g.c;
 }
 
 /* gradrt_gemm on 2 and 3 threads: within the tolerance, and the same bits

@@ -22,38 +22,32 @@ fi
 . "$top_srcdir/tests/lib.sh"
 
 count=0
+# compare NAME OUT [GRADC OPTIONS...]: examples/NAME.grad through gradc
+# against tests/golden/OUT.c and OUT.h.
+compare() {
+    name=$1 out=$2
+    shift 2
+    count=$((count + 1))
+    if ! "$GRADC" "$@" "$top_srcdir/examples/$name.grad" -o "$WORK/$out.c"; then
+        fail "$out: gradc $* failed"
+        return
+    fi
+    for ext in c h; do
+        golden="$top_srcdir/tests/golden/$out.$ext"
+        if [ ! -f "$golden" ]; then
+            fail "$out.$ext: no golden file (make update-golden)"
+        elif ! cmp -s "$golden" "$WORK/$out.$ext"; then
+            fail "$out.$ext differs from tests/golden/$out.$ext:"
+            diff -u "$golden" "$WORK/$out.$ext" | head -40 >&2
+        fi
+    done
+}
 for model in "$top_srcdir"/examples/*.grad; do
     name=$(basename "$model" .grad)
-    count=$((count + 1))
-    if ! "$GRADC" "$model" -o "$WORK/$name.c"; then
-        fail "$name: gradc failed"
-        continue
-    fi
-    for ext in c h; do
-        golden="$top_srcdir/tests/golden/$name.$ext"
-        if [ ! -f "$golden" ]; then
-            fail "$name.$ext: no golden file (make update-golden)"
-        elif ! cmp -s "$golden" "$WORK/$name.$ext"; then
-            fail "$name.$ext differs from tests/golden/$name.$ext:"
-            diff -u "$golden" "$WORK/$name.$ext" | head -40 >&2
-        fi
-    done
+    compare "$name" "$name"
 done
 for name in $FLOAT; do
-    count=$((count + 1))
-    if ! "$GRADC" --type=float "$top_srcdir/examples/$name.grad" -o "$WORK/$name-float.c"; then
-        fail "$name --type=float: gradc failed"
-        continue
-    fi
-    for ext in c h; do
-        golden="$top_srcdir/tests/golden/$name-float.$ext"
-        if [ ! -f "$golden" ]; then
-            fail "$name-float.$ext: no golden file (make update-golden)"
-        elif ! cmp -s "$golden" "$WORK/$name-float.$ext"; then
-            fail "$name-float.$ext differs from tests/golden/$name-float.$ext:"
-            diff -u "$golden" "$WORK/$name-float.$ext" | head -40 >&2
-        fi
-    done
+    compare "$name" "$name-float" --type=float
 done
 # Every golden file belongs to an example (NAME-float to NAME, in FLOAT).
 for golden in "$top_srcdir"/tests/golden/*.c; do

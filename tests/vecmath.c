@@ -381,43 +381,10 @@ static void check_layouts(void)
     }
 }
 
-/* gradrt_correlate against the sum of its definition in long double, for
- * signals shorter and longer than the kernel: each result within the
- * bound of a sum of (n + 1) rounded terms, (n + 2) eps sum |terms|.  With
- * beta 0 a NaN in dh must not leak; with beta 1 the sum adds to it. */
-static void check_correlate(void)
-{
-    enum { MAXN = 40, MAXK = 15 };
-    double x[MAXN], dy[MAXN], dh[MAXK];
-    for (int n = 1; n <= MAXN; n += n < 12 ? 1 : 9)
-        for (int k = 1; k <= MAXK; k += 2)
-            for (int accumulate = 0; accumulate < 2; accumulate++) {
-                for (int i = 0; i < n; i++) {
-                    x[i] = uniform(-2, 2);
-                    dy[i] = uniform(-2, 2);
-                }
-                for (int j = 0; j < k; j++)
-                    dh[j] = accumulate ? uniform(-1, 1) : NAN;
-                double before[MAXK];
-                memcpy(before, dh, sizeof dh);
-                gradrt_correlate(n, k, x, dy, accumulate, dh);
-                for (int j = 0; j < k; j++) {
-                    long double want = accumulate ? before[j] : 0, size = fabsl(want);
-                    for (int i = 0; i < n; i++) {
-                        int at = i + j - (k - 1) / 2;
-                        if (at >= 0 && at < n) {
-                            want += (long double)dy[i] * x[at];
-                            size += fabsl((long double)dy[i] * x[at]);
-                        }
-                    }
-                    if (!(fabsl(dh[j] - want) <= (n + 2) * DBL_EPSILON * size)) {
-                        fprintf(stderr, "gradrt_correlate(%d, %d, beta %d): dh[%d] = %.17g, "
-                                "want %.17Lg\n", n, k, accumulate, j, dh[j], want);
-                        failures++;
-                    }
-                }
-            }
-}
+#define CHECK_REAL double
+#define CHECK_CORRELATE gradrt_correlate
+#define CHECK_EPSILON DBL_EPSILON
+#include "correlate-check.h"
 
 int main(int argc, char **argv)
 {

@@ -346,40 +346,10 @@ static double check_rows(int rows, int n)
     return worst / (double)FLT_EPSILON;
 }
 
-/* gradrt_correlatef against its definition in long double: each result
- * within (n + 2) FLT_EPSILON times the size of its terms; beta 0 ignores a
- * NaN in dh, beta 1 adds to it. */
-static void check_correlate(void)
-{
-    enum { MAXN = 40, MAXK = 15 };
-    float x[MAXN], dy[MAXN], dh[MAXK], before[MAXK];
-    for (int n = 1; n <= MAXN; n += n < 12 ? 1 : 9)
-        for (int k = 1; k <= MAXK; k += 2)
-            for (int accumulate = 0; accumulate < 2; accumulate++) {
-                for (int i = 0; i < n; i++) {
-                    x[i] = uniform(-2, 2);
-                    dy[i] = uniform(-2, 2);
-                }
-                for (int j = 0; j < k; j++)
-                    before[j] = dh[j] = accumulate ? uniform(-1, 1) : NAN;
-                gradrt_correlatef(n, k, x, dy, (float)accumulate, dh);
-                for (int j = 0; j < k; j++) {
-                    long double want = accumulate ? before[j] : 0, size = fabsl(want);
-                    for (int i = 0; i < n; i++) {
-                        int at = i + j - (k - 1) / 2;
-                        if (at >= 0 && at < n) {
-                            want += (long double)dy[i] * x[at];
-                            size += fabsl((long double)dy[i] * x[at]);
-                        }
-                    }
-                    if (!(fabsl(dh[j] - want) <= (n + 2) * FLT_EPSILON * size)) {
-                        fprintf(stderr, "gradrt_correlatef(%d, %d, beta %d): dh[%d] = %.9g, "
-                                "want %.9Lg\n", n, k, accumulate, j, (double)dh[j], want);
-                        failures++;
-                    }
-                }
-            }
-}
+#define CHECK_REAL float
+#define CHECK_CORRELATE gradrt_correlatef
+#define CHECK_EPSILON FLT_EPSILON
+#include "correlate-check.h"
 
 int main(void)
 {
